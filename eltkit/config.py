@@ -1,0 +1,113 @@
+"""eltkit.yml: the project's settings, validated by pydantic.
+
+Errors are reported as ``eltkit.yml:LINE: key.path: what is wrong`` so a person
+can jump straight to the line. Unknown keys are errors, not silently ignored:
+a typo in a setting must never fall back to a default unnoticed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from eltkit.errors import ConfigError
+from eltkit.yaml_lines import load_located_yaml
+
+CONFIG_FILE_NAME = "eltkit.yml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DbtSettings(_Strict):
+    """Where the dbt project is and how to connect it."""
+
+    project_dir: Path = Path(".")
+    profiles_dir: Path | None = None
+    target: str | None = None
+    threads: int | None = Field(default=None, ge=1, le=256)
+    vars: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunSettings(_Strict):
+    """Defaults for `eltkit run` that a project wants different from eltkit's."""
+
+    default_retries: int = Field(default=0, ge=0)
+    default_retry_delay: float = Field(default=0.0, ge=0)
+    pools: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("pools")
+    @classmethod
+    def _positive_pool_sizes(cls, pools: dict[str, int]) -> dict[str, int]:
+        for name, size in pools.items():
+            if size < 1:
+                raise ValueError(f"pool {name!r} must allow at least 1 slot, got {size}")
+        return pools
+
+
+class EltkitConfig(_Strict):
+    """The whole eltkit.yml. Relative paths are relative to the file's folder."""
+
+    dbt: DbtSettings = Field(default_factory=DbtSettings)
+    tasks: list[str] = Field(default_factory=list)
+    history: Path | None = None
+    run: RunSettings = Field(default_factory=RunSettings)
+    # Filled in by the scheduler and SLA features; kept as plain mappings here
+    # so a project can already declare them without failing validation.
+    jobs: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    slas: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    freshness: dict[str, Any] = Field(default_factory=dict)
+
+
+def load_config(path: Path) -> EltkitConfig:
+    """Read and validate eltkit.yml at ``path``; raise ConfigError naming file and line."""
+    try:
+        located = load_located_yaml(path)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}{line}: not valid YAML: {exc.problem or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+
+    data = located.data
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path}:1: the file must be a mapping of settings (dbt:, tasks:, ...), "
+            f"not a {type(data).__name__}"
+        )
+    try:
+        return EltkitConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        location = tuple(first["loc"])
+        line = located.line_of(location)
+        key = ".".join(str(part) for part in location) or "(top level)"
+        message = first["msg"]
+        if first["type"] == "extra_forbidden":
+            message = f"unknown key; allowed here: {_allowed_keys(location)}"
+        more = len(exc.errors()) - 1
+        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        where = f"{path}:{line}" if line else str(path)
+        raise ConfigError(f"{where}: {key}: {message}{suffix}") from exc
+
+
+def _allowed_keys(location: tuple[Any, ...]) -> str:
+    """The keys a mapping accepts, for the message of an unknown-key error."""
+    model: type[BaseModel] = EltkitConfig
+    for part in location[:-1]:
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field else None
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation
+        else:
+            return "see docs/configuration.md"
+    return ", ".join(model.model_fields)

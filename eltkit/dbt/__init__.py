@@ -1,0 +1,1 @@
+"""Everything that touches dbt-core lives here; nothing else imports dbt."""
