@@ -16,6 +16,35 @@ from eltkit.errors import EltkitError
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class GreedyOption(click.Option):
+    """An option that takes every word up to the next option: ``-s a b --exclude c``.
+
+    dbt users type selections that way, so eltkit's flags accept it too. Click
+    has no such option kind; the option's parser step is wrapped to swallow the
+    following words before handing the value on.
+    """
+
+    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
+        super().add_to_parser(parser, ctx)
+        for opt in self.opts:
+            parser_option = parser._long_opt.get(opt) or parser._short_opt.get(opt)
+            if parser_option is None:
+                continue
+            original = parser_option.process
+            prefixes = parser_option.prefixes
+
+            def process(value: str, state: Any, _original: Any = original,
+                        _prefixes: Any = prefixes) -> None:
+                words = [value]
+                while state.rargs and not any(
+                    state.rargs[0].startswith(prefix) for prefix in _prefixes
+                ):
+                    words.append(state.rargs.pop(0))
+                _original(" ".join(words), state)
+
+            parser_option.process = process
+
+
 def project_options(command: F) -> F:
     """--project/--target/--profiles-dir/--vars, as dbt users type them."""
     decorators = [
@@ -35,10 +64,11 @@ def project_options(command: F) -> F:
 def selection_options(command: F) -> F:
     """dbt's selection flags: -s/--select, --exclude, --selector, --state, ..."""
     decorators = [
-        click.option("--select", "-s", "select", multiple=True,
-                     help="Nodes to select, dbt syntax (repeatable; space = union)."),
-        click.option("--models", "-m", "models", multiple=True, hidden=True),
-        click.option("--exclude", multiple=True, help="Nodes to leave out, dbt syntax."),
+        click.option("--select", "-s", "select", multiple=True, cls=GreedyOption,
+                     help="Nodes to select, dbt syntax (several words = union)."),
+        click.option("--models", "-m", "models", multiple=True, hidden=True, cls=GreedyOption),
+        click.option("--exclude", multiple=True, cls=GreedyOption,
+                     help="Nodes to leave out, dbt syntax."),
         click.option("--selector", default=None, help="A named selector from selectors.yml."),
         click.option("--state", type=click.Path(path_type=Path), default=None,
                      help="Folder with an earlier manifest.json, for state: selection."),

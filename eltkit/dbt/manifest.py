@@ -41,12 +41,22 @@ class ParseInputs:
         return self.target_path / "manifest.json"
 
     def settings_key(self) -> str:
+        """A digest of the settings; paths inside the project are kept relative
+        so a copied project (CI caches, test fixtures) stays current."""
         payload = json.dumps(
             {"target": self.target, "vars": self.vars,
-             "profiles_dir": str(self.profiles_dir) if self.profiles_dir else None},
+             "profiles_dir": self._portable(self.profiles_dir)},
             sort_keys=True, default=str,
         )
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def _portable(self, path: Path | None) -> str | None:
+        if path is None:
+            return None
+        try:
+            return path.resolve().relative_to(self.project_dir.resolve()).as_posix()
+        except ValueError:
+            return str(path.resolve())
 
 
 def project_files(inputs: ParseInputs) -> dict[str, int]:
@@ -75,7 +85,8 @@ def project_files(inputs: ParseInputs) -> dict[str, int]:
     if inputs.profiles_dir is not None:
         profiles = inputs.profiles_dir / "profiles.yml"
         if profiles.exists():
-            files[str(profiles.resolve())] = profiles.stat().st_mtime_ns
+            key = inputs._portable(profiles) or str(profiles)
+            files[key] = profiles.stat().st_mtime_ns
     return files
 
 
