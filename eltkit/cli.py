@@ -126,5 +126,21 @@ def dag_command(project_dir: Path | None, target: str | None, profiles_dir: Path
             console.print(line)
 
 
+def _register_run_commands() -> None:
+    from eltkit.cli_run import (
+        build_command,
+        history_command,
+        retry_command,
+        run_command,
+        test_command,
+    )
+
+    for command in (run_command, build_command, test_command, retry_command, history_command):
+        main.add_command(command)
+
+
+_register_run_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -38,6 +38,7 @@ class RunSettings(_Strict):
 
     default_retries: int = Field(default=0, ge=0)
     default_retry_delay: float = Field(default=0.0, ge=0)
+    dbt_retries: int = Field(default=0, ge=0)
     pools: dict[str, int] = Field(default_factory=dict)
 
     @field_validator("pools")

@@ -1,0 +1,241 @@
+"""`eltkit run | build | test | retry | history`: the commands that execute and report runs."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from eltkit.cli_common import echo_json, handle_errors, project_options, selection_options
+from eltkit.errors import RUN_FAILED_EXIT_CODE
+
+
+def execution_options(command: Any) -> Any:
+    decorators = [
+        click.option("--threads", type=click.IntRange(1, 256), default=None,
+                     help="Parallel nodes (default: eltkit.yml dbt.threads, then the profile's)."),
+        click.option("--fail-fast", "-x", is_flag=True,
+                     help="Stop at the first failure; the rest is skipped."),
+        click.option("--wait", is_flag=True,
+                     help="If another run holds the warehouse, wait for it instead of refusing."),
+        click.option("--json", "as_json", is_flag=True,
+                     help="Print the result as JSON (progress goes to stderr)."),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def _run_command(command: str, project_dir: Path | None, target: str | None,
+                 profiles_dir: Path | None, vars_json: str | None, select: tuple[str, ...],
+                 models: tuple[str, ...], exclude: tuple[str, ...], selector: str | None,
+                 state: Path | None, indirect_selection: str, threads: int | None,
+                 fail_fast: bool, wait: bool, as_json: bool, trigger: str = "cli") -> None:
+    from eltkit.cli import _project, _selected
+    from eltkit.run.plan import make_plan
+
+    project = _project(project_dir, target, profiles_dir, vars_json)
+    selected = _selected(project, select, models, exclude, selector, state, indirect_selection)
+    plan = make_plan(project.graph, command, selected)
+    selection = {"select": list(select or models), "exclude": list(exclude),
+                 "selector": selector}
+    if not plan.nodes:
+        click.echo("warning: nothing to run: the selection matches no nodes this command "
+                   "runs", err=True)
+        if as_json:
+            echo_json({"run_id": None, "status": "success", "nodes": []})
+        return
+    _execute(project, plan, selection=selection, trigger=trigger, threads=threads,
+             fail_fast=fail_fast, wait=wait, as_json=as_json)
+
+
+def _execute(project: Any, plan: Any, *, selection: dict[str, Any], trigger: str,
+             threads: int | None, fail_fast: bool, wait: bool, as_json: bool,
+             retry_of: str | None = None) -> None:
+    from eltkit.run.executor import RunOptions
+    from eltkit.run.progress import ProgressPrinter
+    from eltkit.run.runner import execute_plan
+    from eltkit.warehouse import resolve_target
+
+    target = resolve_target(project.dbt_project_dir, str(project.dbt_project.get("profile")),
+                            project.profiles_dir, project.target)
+    options = RunOptions(
+        threads=threads or project.threads or target.threads or 4,
+        fail_fast=fail_fast, vars=project.vars,
+        default_retries=project.config.run.default_retries,
+        default_retry_delay=project.config.run.default_retry_delay,
+        dbt_retries=project.config.run.dbt_retries,
+        pools=project.config.run.pools,
+    )
+    stream = sys.stderr if as_json else sys.stdout
+    color = stream.isatty() and "NO_COLOR" not in os.environ
+    printers: list[Any] = []
+
+    def reporter(plan: Any, store: Any, run_id: str) -> Any:
+        printer = ProgressPrinter(plan, store.typical_durations(plan.nodes), stream, color)
+        printer.header(run_id, _describe(selection))
+        printers.append(printer)
+        return printer
+
+    started = time.monotonic()
+    outcome = execute_plan(project, plan, selection=selection, trigger=trigger,
+                           options=options, wait=wait, reporter=reporter, retry_of=retry_of)
+    if as_json:
+        echo_json({**outcome.run.to_json(), "nodes": [n.to_json() for n in outcome.nodes]})
+    else:
+        _summary(outcome, time.monotonic() - started, project)
+    if not outcome.ok:
+        sys.exit(RUN_FAILED_EXIT_CODE)
+
+
+def _describe(selection: dict[str, Any]) -> str:
+    parts = []
+    if selection.get("select"):
+        parts.append("--select " + " ".join(selection["select"]))
+    if selection.get("exclude"):
+        parts.append("--exclude " + " ".join(selection["exclude"]))
+    if selection.get("selector"):
+        parts.append("--selector " + selection["selector"])
+    return " ".join(parts) or "everything"
+
+
+def _summary(outcome: Any, elapsed: float, project: Any) -> None:
+    counts: dict[str, int] = {}
+    for node in outcome.nodes:
+        counts[node.status] = counts.get(node.status, 0) + 1
+    passed = counts.get("success", 0) + counts.get("warn", 0)
+    failed = counts.get("error", 0) + counts.get("timed_out", 0)
+    words = [f"{passed} passed", f"{failed} failed", f"{counts.get('skipped', 0)} skipped"]
+    if counts.get("warn"):
+        words.append(f"{counts['warn']} warned")
+    if counts.get("cancelled"):
+        words.append(f"{counts['cancelled']} cancelled")
+    click.echo(f"\n{outcome.run.status.upper()}: {', '.join(words)} in {elapsed:.1f}s "
+               f"(run {outcome.run.id})")
+    failures = [n for n in outcome.nodes if n.status in ("error", "timed_out")]
+    for node in failures:
+        graph_node = project.graph.nodes.get(node.unique_id)
+        where = graph_node.original_file_path if graph_node is not None else ""
+        click.echo(f"  {node.status.upper()} {node.resource_type} {node.name}"
+                   + (f" ({where})" if where else ""))
+        if node.message:
+            click.echo(f"    {node.message}")
+        if node.resource_type == "task":
+            click.echo(f"    log: eltkit history {outcome.run.id} --logs {node.name}")
+        else:
+            click.echo(f"    log: {project.log_path / 'dbt.log'}")
+
+
+def _make_command(name: str, help_text: str) -> click.Command:
+    @click.command(name, help=help_text)
+    @project_options
+    @selection_options
+    @execution_options
+    @handle_errors
+    def command(**kwargs: Any) -> None:
+        _run_command(name, **kwargs)
+
+    return command
+
+
+run_command = _make_command(
+    "run", "Run the Python tasks and dbt models of a selection in dependency order.")
+build_command = _make_command(
+    "build", "Run tasks, seeds, models, snapshots and tests, each test after what it tests.")
+test_command = _make_command("test", "Run the data tests and unit tests of a selection.")
+
+
+@click.command("retry")
+@project_options
+@click.argument("run_id", required=False)
+@execution_options
+@handle_errors
+def retry_command(project_dir: Path | None, target: str | None, profiles_dir: Path | None,
+                  vars_json: str | None, run_id: str | None, threads: int | None,
+                  fail_fast: bool, wait: bool, as_json: bool) -> None:
+    """Rerun what failed or never finished in the last run (or RUN_ID), and its downstream."""
+    from eltkit.cli import _project
+    from eltkit.run.runner import open_history, plan_for_retry
+
+    project = _project(project_dir, target, profiles_dir, vars_json)
+    store = open_history(project)
+    try:
+        previous, plan = plan_for_retry(project, store, run_id)
+    finally:
+        store.close()
+    if not plan.nodes:
+        click.echo(f"nothing to retry: every node of run {previous.id} succeeded")
+        return
+    selection = {**previous.selection, "retry_of": previous.id}
+    _execute(project, plan, selection=selection, trigger="retry", threads=threads,
+             fail_fast=fail_fast, wait=wait, as_json=as_json, retry_of=previous.id)
+
+
+@click.command("history")
+@project_options
+@click.argument("run_id", required=False)
+@click.option("--limit", "-n", type=click.IntRange(1, 10000), default=20, show_default=True)
+@click.option("--logs", "logs_for", default=None, metavar="NODE",
+              help="Print the stored logs of one node (name or unique id) of RUN_ID.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def history_command(project_dir: Path | None, target: str | None, profiles_dir: Path | None,
+                    vars_json: str | None, run_id: str | None, limit: int,
+                    logs_for: str | None, as_json: bool) -> None:
+    """Recent runs, or the nodes of one run."""
+    from eltkit.cli import _project
+    from eltkit.run.runner import history_path, open_history
+
+    project = _project(project_dir, target, profiles_dir, vars_json, parse=False)
+    if not history_path(project).exists():
+        if as_json:
+            echo_json([])
+        else:
+            click.echo("no runs yet: start one with `eltkit run`")
+        return
+    store = open_history(project)
+    try:
+        if run_id is None:
+            runs = store.runs(limit)
+            if as_json:
+                echo_json([run.to_json() for run in runs])
+            else:
+                _print_runs(runs)
+            return
+        run = store.run(run_id)
+        nodes = store.nodes(run.id)
+        if logs_for is not None:
+            matches = [n for n in nodes if logs_for in (n.name, n.unique_id)]
+            uid = matches[0].unique_id if matches else logs_for
+            for row in store.logs(run.id, uid):
+                click.echo(f"{time.strftime('%H:%M:%S', time.localtime(row['at']))} "
+                           f"{row['level']:<7} {row['message']}")
+            return
+        if as_json:
+            echo_json({**run.to_json(), "nodes": [node.to_json() for node in nodes]})
+        else:
+            _print_runs([run])
+            for node in nodes:
+                duration = "" if node.duration_s is None else f"{node.duration_s:8.2f}s"
+                tries = f" x{node.attempts}" if node.attempts > 1 else ""
+                click.echo(f"  {node.status:<11} {node.resource_type:<9} {node.name:<40} "
+                           f"{duration}{tries}")
+                if node.message and node.status not in ("success",):
+                    click.echo(f"  {'':<11} {node.message}")
+    finally:
+        store.close()
+
+
+def _print_runs(runs: list[Any]) -> None:
+    if not runs:
+        click.echo("no runs yet: start one with `eltkit run`")
+        return
+    for run in runs:
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.started_at))
+        what = _describe(run.selection)
+        click.echo(f"{run.id}  {run.status:<11} {run.trigger:<8} {run.command:<6} "
+                   f"{started}  {run.duration_s:7.1f}s  {what}")

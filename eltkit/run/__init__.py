@@ -1,0 +1,1 @@
+"""Executing a selection of the unified DAG: plan, executor, policies, progress."""

@@ -1,0 +1,64 @@
+"""The history file's schema and its migrations.
+
+The file is stamped with SQLite's ``application_id`` so eltkit can tell its
+own history from any other SQLite file (and refuse to touch a foreign one),
+and with ``user_version`` so an older eltkit refuses a newer schema instead
+of misreading it.
+"""
+
+from __future__ import annotations
+
+APPLICATION_ID = 0x454C544B  # "ELTK"
+
+MIGRATIONS: list[str] = [
+    # 1: runs, node results, logs
+    """
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        command TEXT NOT NULL,
+        selection TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        job TEXT,
+        status TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        finished_at REAL,
+        heartbeat_at REAL NOT NULL,
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        user TEXT NOT NULL,
+        project_dir TEXT NOT NULL,
+        target TEXT,
+        threads INTEGER,
+        vars TEXT NOT NULL DEFAULT '{}',
+        retry_of TEXT,
+        message TEXT
+    );
+    CREATE INDEX runs_started ON runs (started_at);
+    CREATE TABLE node_results (
+        run_id TEXT NOT NULL REFERENCES runs (id),
+        unique_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        resource_type TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        started_at REAL,
+        finished_at REAL,
+        duration_s REAL,
+        rows_affected INTEGER,
+        message TEXT,
+        PRIMARY KEY (run_id, unique_id)
+    );
+    CREATE INDEX node_results_history ON node_results (unique_id, status, finished_at);
+    CREATE TABLE logs (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        unique_id TEXT,
+        at REAL NOT NULL,
+        level TEXT NOT NULL,
+        message TEXT NOT NULL
+    );
+    CREATE INDEX logs_run ON logs (run_id, unique_id);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
