@@ -88,8 +88,23 @@ def _execute(project: Any, plan: Any, *, selection: dict[str, Any], trigger: str
         echo_json({**outcome.run.to_json(), "nodes": [n.to_json() for n in outcome.nodes]})
     else:
         _summary(outcome, time.monotonic() - started, project)
-    if not outcome.ok:
-        sys.exit(RUN_FAILED_EXIT_CODE)
+    _exit(0 if outcome.ok else RUN_FAILED_EXIT_CODE)
+
+
+def _exit(code: int) -> None:
+    """Exit; immediately if a stopped task's thread is still stuck in C code.
+
+    Such a thread (abandoned after its timeout or a cancel) would otherwise
+    hold up, or crash, interpreter shutdown inside DuckDB's bindings.
+    """
+    import threading
+
+    if any(t.name.startswith("eltkit-task-") and t.is_alive() for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    if code:
+        sys.exit(code)
 
 
 def _describe(selection: dict[str, Any]) -> str:

@@ -160,3 +160,38 @@ def open_duckdb(target: Target) -> Any:
             f"warehouse {Path(path).resolve()} is locked by another process ({exc}); close "
             "the other DuckDB session and retry"
         ) from exc
+
+
+class TakingTurns:
+    """A DuckDB cursor whose calls take turns with the run's other tasks.
+
+    DuckDB's optimistic concurrency makes two concurrent ``CREATE SCHEMA IF NOT
+    EXISTS raw`` statements conflict, and every extract task starts that way.
+    Statements of concurrent tasks therefore run one at a time (the Python work
+    around them still runs in parallel). ``interrupt`` and ``close`` skip the
+    turn, so a timeout can always stop a running statement.
+    """
+
+    _UNLOCKED = frozenset({"interrupt", "close"})
+
+    def __init__(self, cursor: Any, lock: Any) -> None:
+        self._cursor = cursor
+        self._lock = lock
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._cursor, name)
+        if not callable(attribute) or name in self._UNLOCKED:
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                result = attribute(*args, **kwargs)
+            return self if result is self._cursor else result
+
+        return call
+
+    def __enter__(self) -> TakingTurns:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._cursor.close()

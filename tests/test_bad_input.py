@@ -54,6 +54,7 @@ def test_cycle_through_a_task(mini_project: Path) -> None:
     tasks.write_text(tasks.read_text().replace(
         '@task(produces=["source:src.t1"], tags=["extract"])',
         '@task(produces=["source:src.t1"], depends_on=["b"], tags=["extract"])'))
+    assert "depends_on=[\"b\"]" in tasks.read_text()
     result = run_cli("ls", cwd=mini_project)
     assert_clean_usage_error(result, "dependency cycle:")
     line = result.stderr

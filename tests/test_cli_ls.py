@@ -12,7 +12,7 @@ def test_ls_lists_dbt_nodes_and_tasks_by_name(mini_project: Path) -> None:
     result = run_cli("ls", cwd=mini_project)
     assert result.returncode == 0, result.stderr
     assert result.lines == [
-        "a", "b", "c", "src.t1", "src.t2", "export_c", "load_t1",
+        "a", "b", "c", "src.t1", "src.t2", "export_c", "load_t1", "load_t2",
         "not_null_a_id", "relationships_c_id__id__ref_a_", "unique_a_id",
     ]
 
@@ -44,7 +44,7 @@ def test_project_flag_works_from_anywhere(mini_project: Path, tmp_path: Path) ->
     elsewhere.mkdir()
     result = run_cli("ls", "--project", str(mini_project), "-s", "tag:extract", cwd=elsewhere)
     assert result.returncode == 0, result.stderr
-    assert result.lines == ["load_t1"]
+    assert result.lines == ["load_t1", "load_t2"]
 
 
 def test_project_is_found_from_a_subfolder(mini_project: Path) -> None:
@@ -96,4 +96,4 @@ def test_dag_tree_marks_repeated_nodes(mini_project: Path) -> None:
     result = run_cli("dag", "--format", "tree", cwd=mini_project)
     assert result.returncode == 0, result.stderr
     assert "(see above)" in result.stdout
-    assert "mini: 7 nodes" in result.stdout
+    assert "mini: 8 nodes" in result.stdout

@@ -45,6 +45,9 @@ from eltkit.run.python_task import run_task
 from eltkit.state.store import HEARTBEAT_SECONDS, HistoryStore
 from eltkit.tasks import TaskContext, TaskSpec
 
+FAIL_FAST_MESSAGE = "skipped: --fail-fast"
+#: How often the coordinator looks for a cancel request between events.
+POLL_SECONDS = 0.2
 TERMINAL = frozenset({"success", "warn", "error", "skipped", "timed_out", "cancelled"})
 
 
@@ -92,6 +95,7 @@ class Executor:
         self._dbt_jobs: queue.Queue[list[str] | None] = queue.Queue()
         self._dbt_busy = False
         self._stop_starting = False
+        self._cancel_handled = False
         self._pool_usage: dict[str, int] = {}
         self._running_tasks = 0
         self._dbt_attempts: dict[str, int] = {}
@@ -111,15 +115,19 @@ class Executor:
         coordinator = threading.Thread(target=self._coordinate, args=(workers,),
                                        name="eltkit-coordinator", daemon=True)
         coordinator.start()
-        try:
-            while True:
+        segment: list[str] | None = None
+        while True:
+            try:
+                segment = None
                 segment = self._dbt_jobs.get()
                 if segment is None:
                     break
                 self._run_segment(segment)
-        except KeyboardInterrupt:
-            self.cancel()
-            # dbt was not running: wait for the coordinator to settle everything.
+            except KeyboardInterrupt:
+                # Ctrl-C or SIGTERM while the main thread was not inside dbt.
+                self.cancel()
+                if segment is not None:
+                    self.events.put(SegmentDone(frozenset(segment), interrupted=True))
         while coordinator.is_alive():
             try:
                 coordinator.join(0.2)
@@ -130,9 +138,9 @@ class Executor:
         return self.states
 
     def cancel(self) -> None:
-        if not self.cancelled.is_set():
-            self.cancelled.set()
-            self.events.put(NodeLog(None, "warning", "cancel requested"))
+        """Stop the run. Safe to call from a signal handler: it only sets a flag,
+        which the coordinator notices within a poll interval."""
+        self.cancelled.set()
 
     # -- the main thread: dbt ---------------------------------------------------------------
 
@@ -175,8 +183,16 @@ class Executor:
         try:
             self._schedule(workers)
             while not self._all_done():
-                event = self.events.get()
-                self._handle(event)
+                try:
+                    event = self.events.get(timeout=POLL_SECONDS)
+                except queue.Empty:
+                    event = None
+                if self.cancelled.is_set() and not self._cancel_handled:
+                    self._cancel_handled = True
+                    self.store.log(self.run_id, None, "warning", "run cancelled")
+                    self._on_cancel()
+                if event is not None:
+                    self._handle(event)
                 self._schedule(workers)
         except BaseException as exc:  # noqa: BLE001 - record, then let the run end
             logging.getLogger("eltkit").exception("coordinator failed")
@@ -205,8 +221,6 @@ class Executor:
             self._on_finished(event)
         elif isinstance(event, NodeLog):
             self.store.log(self.run_id, event.unique_id, event.level, event.message)
-            if event.message == "cancel requested" and event.unique_id is None:
-                self._on_cancel()
         elif isinstance(event, SegmentDone):
             self._dbt_busy = False
             for uid in event.unique_ids:
@@ -215,7 +229,7 @@ class Executor:
                     self._finish(uid, CANCELLED if event.interrupted else ERROR,
                                  event.error or "dbt did not report this node")
             if event.interrupted:
-                self._on_cancel()
+                self.cancel()
         self.on_event(event, self.states)
 
     def _on_finished(self, event: NodeFinished) -> None:
@@ -243,10 +257,20 @@ class Executor:
         if event.status in FAILED or event.status == CANCELLED:
             self._skip_downstream(uid, event.status)
             if self.options.fail_fast and event.status in FAILED:
-                self._stop_starting = True
-                for other, other_state in self.states.items():
-                    if other_state.status == "pending":
-                        self._finish(other, SKIPPED, f"skipped: --fail-fast after {uid} failed")
+                self._stop_for_fail_fast(uid)
+
+    def _stop_for_fail_fast(self, uid: str) -> None:
+        """Start nothing more and skip everything still pending.
+
+        A dbt segment already running stops by dbt's own --fail-fast when one of
+        its nodes fails; when a Python task fails, the segment's running nodes
+        finish (interrupting the main thread from another thread is not safe
+        while dbt is importing or parsing), and nothing new starts.
+        """
+        self._stop_starting = True
+        for other, other_state in self.states.items():
+            if other_state.status == "pending":
+                self._finish(other, SKIPPED, f"{FAIL_FAST_MESSAGE} ({uid} failed)")
 
     def _finish(self, uid: str, status: str, message: str | None = None,
                 duration: float | None = None, rows: int | None = None) -> None:

@@ -21,7 +21,7 @@ from eltkit.run.events import Event
 from eltkit.run.executor import Executor, NodeState, RunOptions
 from eltkit.run.plan import Plan, make_plan
 from eltkit.state.store import HistoryStore, NodeRecord, RunRecord
-from eltkit.warehouse import lock_for, open_duckdb, resolve_target
+from eltkit.warehouse import TakingTurns, lock_for, open_duckdb, resolve_target
 
 TRIGGERS = ("cli", "schedule", "dev", "retry", "tui")
 RETRYABLE = frozenset({"error", "timed_out", "skipped", "cancelled", "pending", "running",
@@ -63,20 +63,27 @@ def _in_folder(folder: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM stops a run like Ctrl-C: dbt cancels its queries, the run is recorded."""
+def _stop_on_signals(cancel: Callable[[], None]) -> Iterator[None]:
+    """SIGINT and SIGTERM cancel the run.
+
+    The handler first flags the cancel (so the run stops even if the
+    KeyboardInterrupt lands in code that swallows it), then raises
+    KeyboardInterrupt, the one way to make dbt cancel its in-flight queries.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def interrupt(signum: int, frame: Any) -> None:
+        cancel()
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def execute_plan(
@@ -107,16 +114,18 @@ def execute_plan(
         raise
     connection: Any = None
     try:
-        with _in_folder(project.dbt_project_dir), _sigterm_as_interrupt():
+        with _in_folder(project.dbt_project_dir):
             if target.is_duckdb_file and any(plan.is_task(uid) for uid in plan.nodes):
                 connection = open_duckdb(target)
-            shared = connection
-            warehouse = (lambda: shared.cursor()) if shared is not None else None
+            shared, turns = connection, threading.Lock()
+            warehouse = ((lambda: TakingTurns(shared.cursor(), turns))
+                         if shared is not None else None)
             on_event = reporter(plan, store, run_id) if reporter else (lambda e, s: None)
             tasks = {spec.name: spec for spec in project.tasks}
             executor = Executor(plan, tasks, store, run_id, project.parse_inputs, options,
                                 warehouse, on_event)
-            states = executor.execute()
+            with _stop_on_signals(executor.cancel):
+                states = executor.execute()
         status = _run_status(states, executor.cancelled.is_set())
         store.finish_run(run_id, status, _run_message(states))
     except BaseException as exc:

@@ -1,0 +1,6 @@
+select
+    email_domain,
+    country_code,
+    country_name,
+    region
+from {{ ref('country_codes') }}
