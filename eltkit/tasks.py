@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 if TYPE_CHECKING:
     import duckdb
@@ -44,6 +44,27 @@ class TaskSpec:
     @property
     def unique_id(self) -> str:
         return f"task.{self.name}"
+
+
+@overload
+def task(function: TaskFunction) -> TaskFunction: ...
+
+
+@overload
+def task(
+    *,
+    name: str | None = None,
+    produces: Sequence[str] = (),
+    depends_on: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    retries: int | None = None,
+    retry_delay: RetryDelay | None = None,
+    retry_backoff: float = 1.0,
+    retry_max_delay: float | None = None,
+    timeout: float | None = None,
+    pool: str | None = None,
+    priority: int = 0,
+) -> Callable[[TaskFunction], TaskFunction]: ...
 
 
 def task(

@@ -54,7 +54,7 @@ def resolve_target(project_dir: Path, profile_name: str, profiles_dir: Path | No
             "eltkit.yml or pass --profiles-dir"
         ) from exc
     try:
-        profiles = yaml.safe_load(_render(text))
+        profiles = _render(yaml.safe_load(text))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     profile = (profiles or {}).get(profile_name)
@@ -74,10 +74,15 @@ def resolve_target(project_dir: Path, profile_name: str, profiles_dir: Path | No
                   int(threads) if isinstance(threads, int) else None)
 
 
-def _render(text: str) -> str:
-    """Render the Jinja in profiles.yml (env_var) as dbt would, without importing dbt."""
-    if "{{" not in text and "{%" not in text:
-        return text
+def _render(value: Any) -> Any:
+    """Render the Jinja in profiles.yml values (env_var) as dbt does: value by value,
+    after YAML parsing, without importing dbt."""
+    if isinstance(value, dict):
+        return {key: _render(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_render(item) for item in value]
+    if not isinstance(value, str) or ("{{" not in value and "{%" not in value):
+        return value
     from jinja2.sandbox import SandboxedEnvironment
 
     def env_var(name: str, default: Any = None) -> Any:
@@ -87,8 +92,7 @@ def _render(text: str) -> str:
             raise ConfigError(f"profiles.yml: env var {name} is not set and has no default")
         return default
 
-    environment = SandboxedEnvironment()
-    return environment.from_string(text).render(env_var=env_var)
+    return SandboxedEnvironment().from_string(value).render(env_var=env_var)
 
 
 class WarehouseLock:
