@@ -90,14 +90,14 @@ def load_config(path: Path) -> EltkitConfig:
     except ValidationError as exc:
         first = exc.errors()[0]
         location = tuple(first["loc"])
-        line = located.line_of(location)
+        line_number = located.line_of(location)
         key = ".".join(str(part) for part in location) or "(top level)"
         message = first["msg"]
         if first["type"] == "extra_forbidden":
             message = f"unknown key; allowed here: {_allowed_keys(location)}"
         more = len(exc.errors()) - 1
         suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        where = f"{path}:{line}" if line else str(path)
+        where = f"{path}:{line_number}" if line_number else str(path)
         raise ConfigError(f"{where}: {key}: {message}{suffix}") from exc
 
 

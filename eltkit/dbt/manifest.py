@@ -134,7 +134,8 @@ def read_manifest(path: Path) -> dict[str, Any]:
             f"{path}: no manifest; run `eltkit ls` once without --no-parse, or `dbt parse`"
         ) from exc
     except (OSError, ValueError) as exc:
-        raise DbtParseError(f"{path}: not a readable manifest ({exc}); delete it and retry") from exc
+        raise DbtParseError(
+            f"{path}: not a readable manifest ({exc}); delete it and retry") from exc
     if not isinstance(data, dict) or "nodes" not in data:
         raise DbtParseError(f"{path}: not a dbt manifest; delete it and retry")
     return data

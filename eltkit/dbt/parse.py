@@ -39,7 +39,7 @@ def parse_project(inputs: ParseInputs) -> None:
         try:
             if event.info.level == "error":
                 errors.append(event.info.msg)
-        except Exception:  # noqa: S110 - a callback must never raise into dbt
+        except Exception:  # noqa: BLE001, S110 - a callback must never raise into dbt
             pass
 
     args = [*dbt_args(inputs, "parse"), "--log-level", "none", "--no-use-colors"]

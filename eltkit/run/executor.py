@@ -194,7 +194,7 @@ class Executor:
                 if event is not None:
                     self._handle(event)
                 self._schedule(workers)
-        except BaseException as exc:  # noqa: BLE001 - record, then let the run end
+        except BaseException as exc:
             logging.getLogger("eltkit").exception("coordinator failed")
             self.store.log(self.run_id, None, "error", f"coordinator failed: {exc!r}")
             for uid, state in self.states.items():
@@ -389,6 +389,6 @@ class Executor:
         while not stop.wait(HEARTBEAT_SECONDS):
             try:
                 self.store.heartbeat(self.run_id)
-            except Exception:  # noqa: BLE001 - a missed heartbeat is not worth a crash
+            except Exception:
                 logging.getLogger("eltkit").warning("heartbeat failed", exc_info=True)
 

@@ -9,6 +9,7 @@ ignores both is abandoned and reported as timed out all the same.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import threading
@@ -81,7 +82,7 @@ def run_task(
             status, message, rows = _attempt(spec, context, cancelled)
             duration = time.monotonic() - started
             last = attempt == policy.attempts
-            if status == SUCCESS or status == CANCELLED or last:
+            if status in (SUCCESS, CANCELLED) or last:
                 emit(NodeFinished(uid, status, message, duration, rows, attempt))
                 return
             emit(NodeLog(uid, "warning",
@@ -134,10 +135,9 @@ def _stop(worker: threading.Thread, context: TaskContext) -> None:
     """Interrupt the task's queries and raise TaskTimeout in its thread."""
     connection = context._warehouse
     if connection is not None:
-        try:
+        # Best effort: the connection may already be closed.
+        with contextlib.suppress(Exception):
             connection.interrupt()
-        except Exception:  # noqa: BLE001, S110 - best effort: the connection may be closed
-            pass
     if worker.ident is not None:
         ctypes.pythonapi.PyThreadState_SetAsyncExc(
             ctypes.c_ulong(worker.ident), ctypes.py_object(TaskTimeout))

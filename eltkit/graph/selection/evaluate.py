@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from eltkit.graph.dag import Graph
 from eltkit.graph.nodes import TEST_TYPES
 from eltkit.graph.selection.methods import MethodContext, search
-from eltkit.graph.selection.spec import Criteria, IndirectSelection, SetOperation, Spec
+from eltkit.graph.selection.spec import Criteria, IndirectSelection, Spec
 
 
 @dataclass
@@ -83,9 +83,8 @@ class Selector:
                 if node.resource_type not in TEST_TYPES:
                     continue
                 parents = set(node.depends_on)
-                if mode == IndirectSelection.EAGER or parents <= selected:
-                    direct.add(child)
-                elif mode == IndirectSelection.BUILDABLE and parents <= buildable:
+                buildable_now = mode == IndirectSelection.BUILDABLE and parents <= buildable
+                if mode == IndirectSelection.EAGER or parents <= selected or buildable_now:
                     direct.add(child)
                 else:
                     indirect.add(child)

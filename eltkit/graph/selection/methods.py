@@ -157,7 +157,9 @@ def _resource_type(
             yield node.unique_id
 
 
-def _task(nodes: Iterable[Node], value: str, _: tuple[str, ...], __: MethodContext) -> Iterator[str]:
+def _task(
+    nodes: Iterable[Node], value: str, _: tuple[str, ...], __: MethodContext
+) -> Iterator[str]:
     for node in nodes:
         if node.resource_type == TASK and fnmatch(node.name, value):
             yield node.unique_id

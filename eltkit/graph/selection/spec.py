@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from eltkit.errors import SelectionError
 
@@ -33,7 +33,7 @@ METHODS = frozenset(
 )
 
 
-class IndirectSelection(str, Enum):
+class IndirectSelection(StrEnum):
     """How tests come along with the nodes they test (dbt's --indirect-selection)."""
 
     EAGER = "eager"
