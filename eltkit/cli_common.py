@@ -45,6 +45,13 @@ class GreedyOption(click.Option):
             parser_option.process = process
 
 
+def apply_options(command: F, decorators: list[Callable[[Any], Any]]) -> F:
+    """Apply click option decorators in the order they are listed (as --help shows them)."""
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
 def project_options(command: F) -> F:
     """--project/--target/--profiles-dir/--vars, as dbt users type them."""
     decorators = [
@@ -56,9 +63,7 @@ def project_options(command: F) -> F:
         click.option("--vars", "vars_json", default=None,
                      help="dbt vars as a YAML or JSON mapping, e.g. '{\"day\": \"2026-11-01\"}'."),
     ]
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
+    return apply_options(command, decorators)
 
 
 def selection_options(command: F) -> F:
@@ -76,9 +81,7 @@ def selection_options(command: F) -> F:
                      type=click.Choice(["eager", "cautious", "buildable", "empty"]),
                      help="How tests come along with the nodes they test."),
     ]
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
+    return apply_options(command, decorators)
 
 
 def parse_vars(raw: str | None) -> dict[str, Any]:

@@ -10,7 +10,13 @@ from typing import Any
 
 import click
 
-from eltkit.cli_common import echo_json, handle_errors, project_options, selection_options
+from eltkit.cli_common import (
+    apply_options,
+    echo_json,
+    handle_errors,
+    project_options,
+    selection_options,
+)
 from eltkit.errors import RUN_FAILED_EXIT_CODE
 
 
@@ -25,9 +31,7 @@ def execution_options(command: Any) -> Any:
         click.option("--json", "as_json", is_flag=True,
                      help="Print the result as JSON (progress goes to stderr)."),
     ]
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
+    return apply_options(command, decorators)
 
 
 def _run_command(command: str, project_dir: Path | None, target: str | None,
