@@ -129,13 +129,15 @@ def dag_command(project_dir: Path | None, target: str | None, profiles_dir: Path
 def _register_run_commands() -> None:
     from eltkit.cli_run import (
         build_command,
+        dev_command,
         history_command,
         retry_command,
         run_command,
         test_command,
     )
 
-    for command in (run_command, build_command, test_command, retry_command, history_command):
+    for command in (run_command, build_command, test_command, retry_command, history_command,
+                    dev_command):
         main.add_command(command)
 
 

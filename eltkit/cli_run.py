@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from eltkit.cli_common import (
+    GreedyOption,
     apply_options,
     echo_json,
     handle_errors,
@@ -60,21 +61,10 @@ def _run_command(command: str, project_dir: Path | None, target: str | None,
 def _execute(project: Any, plan: Any, *, selection: dict[str, Any], trigger: str,
              threads: int | None, fail_fast: bool, wait: bool, as_json: bool,
              retry_of: str | None = None) -> None:
-    from eltkit.run.executor import RunOptions
     from eltkit.run.progress import ProgressPrinter
     from eltkit.run.runner import execute_plan
-    from eltkit.warehouse import resolve_target
 
-    target = resolve_target(project.dbt_project_dir, str(project.dbt_project.get("profile")),
-                            project.profiles_dir, project.target)
-    options = RunOptions(
-        threads=threads or project.threads or target.threads or 4,
-        fail_fast=fail_fast, vars=project.vars,
-        default_retries=project.config.run.default_retries,
-        default_retry_delay=project.config.run.default_retry_delay,
-        dbt_retries=project.config.run.dbt_retries,
-        pools=project.config.run.pools,
-    )
+    options = run_options(project, threads, fail_fast=fail_fast)
     stream = sys.stderr if as_json else sys.stdout
     color = stream.isatty() and "NO_COLOR" not in os.environ
     printers: list[Any] = []
@@ -111,6 +101,23 @@ def _exit(code: int) -> None:
         sys.exit(code)
 
 
+def run_options(project: Any, threads: int | None, *, fail_fast: bool) -> Any:
+    """RunOptions from the command line, then eltkit.yml, then the dbt profile."""
+    from eltkit.run.executor import RunOptions
+    from eltkit.warehouse import resolve_target
+
+    target = resolve_target(project.dbt_project_dir, str(project.dbt_project.get("profile")),
+                            project.profiles_dir, project.target)
+    return RunOptions(
+        threads=threads or project.threads or target.threads or 4,
+        fail_fast=fail_fast, vars=project.vars,
+        default_retries=project.config.run.default_retries,
+        default_retry_delay=project.config.run.default_retry_delay,
+        dbt_retries=project.config.run.dbt_retries,
+        pools=project.config.run.pools,
+    )
+
+
 def _describe(selection: dict[str, Any]) -> str:
     parts = []
     if selection.get("select"):
@@ -122,7 +129,8 @@ def _describe(selection: dict[str, Any]) -> str:
     return " ".join(parts) or "everything"
 
 
-def _summary(outcome: Any, elapsed: float, project: Any) -> None:
+def summary_line(outcome: Any, elapsed: float) -> str:
+    """``SUCCESS: 9 passed, 0 failed, 0 skipped in 5.5s (run ...)``."""
     counts: dict[str, int] = {}
     for node in outcome.nodes:
         counts[node.status] = counts.get(node.status, 0) + 1
@@ -133,8 +141,12 @@ def _summary(outcome: Any, elapsed: float, project: Any) -> None:
         words.append(f"{counts['warn']} warned")
     if counts.get("cancelled"):
         words.append(f"{counts['cancelled']} cancelled")
-    click.echo(f"\n{outcome.run.status.upper()}: {', '.join(words)} in {elapsed:.1f}s "
-               f"(run {outcome.run.id})")
+    return (f"{outcome.run.status.upper()}: {', '.join(words)} in {elapsed:.1f}s "
+            f"(run {outcome.run.id})")
+
+
+def _summary(outcome: Any, elapsed: float, project: Any) -> None:
+    click.echo("\n" + summary_line(outcome, elapsed))
     failures = [n for n in outcome.nodes if n.status in ("error", "timed_out")]
     for node in failures:
         graph_node = project.graph.nodes.get(node.unique_id)
@@ -258,3 +270,27 @@ def _print_runs(runs: list[Any]) -> None:
         what = _describe(run.selection)
         click.echo(f"{run.id}  {run.status:<11} {run.trigger:<8} {run.command:<6} "
                    f"{started}  {run.duration_s:7.1f}s  {what}")
+
+
+@click.command("dev")
+@project_options
+@click.option("--select", "-s", "select", multiple=True, cls=GreedyOption,
+              help="Only rebuild nodes within this selection (dbt syntax).")
+@click.option("--exclude", multiple=True, cls=GreedyOption, help="Never rebuild these nodes.")
+@click.option("--no-downstream", is_flag=True,
+              help="Rebuild only the changed nodes and their tests, not what depends on them.")
+@click.option("--threads", type=click.IntRange(1, 256), default=None)
+@click.option("--debounce", type=click.IntRange(10, 10000), default=400, show_default=True,
+              help="Longest wait (ms) to group several saves into one rebuild.")
+@handle_errors
+def dev_command(project_dir: Path | None, target: str | None, profiles_dir: Path | None,
+                vars_json: str | None, select: tuple[str, ...], exclude: tuple[str, ...],
+                no_downstream: bool, threads: int | None, debounce: int) -> None:
+    """Watch the project; on every save rebuild and test the nodes it affects."""
+    from eltkit.cli_common import parse_vars
+    from eltkit.dev import DevOptions, run_dev
+
+    options = DevOptions(select=list(select) or None, exclude=list(exclude) or None,
+                         downstream=not no_downstream, threads=threads, debounce_ms=debounce)
+    run_dev(project_dir, options, target=target, profiles_dir=profiles_dir,
+            vars=parse_vars(vars_json))

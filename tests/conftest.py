@@ -75,6 +75,21 @@ def sample_project(sample_template: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(sample_template, tmp_path / "sample_dbt_project"))
 
 
+@pytest.fixture(scope="session")
+def built_sample_template(sample_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample project after one `eltkit build`: raw data, models, history."""
+    built = Path(shutil.copytree(sample_template, tmp_path_factory.mktemp("built") / "sample"))
+    result = run_cli("build", cwd=built)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return built
+
+
+@pytest.fixture
+def built_sample(built_sample_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the built sample project (warehouse and history included)."""
+    return Path(shutil.copytree(built_sample_template, tmp_path / "sample_dbt_project"))
+
+
 @pytest.fixture
 def cli() -> Callable[..., CliResult]:
     return run_cli

@@ -52,8 +52,12 @@ def run_segment(
     threads: int | None,
     fail_fast: bool,
     emit: Callable[[Event], None],
+    manifest: Any = None,
 ) -> None:
-    """Invoke dbt for ``nodes`` in this thread; report every node, then SegmentDone."""
+    """Invoke dbt for ``nodes`` in this thread; report every node, then SegmentDone.
+
+    ``manifest`` is a parsed dbt Manifest to reuse instead of parsing again.
+    """
     from dbt.cli.main import dbtRunner
 
     node_list = list(nodes)
@@ -103,7 +107,7 @@ def run_segment(
     error: str | None = None
     interrupted = False
     try:
-        result = dbtRunner(callbacks=[on_event]).invoke(args)
+        result = dbtRunner(manifest=manifest, callbacks=[on_event]).invoke(args)
     except KeyboardInterrupt:
         interrupted = True
         result = None

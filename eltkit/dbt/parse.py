@@ -28,8 +28,9 @@ def dbt_args(inputs: ParseInputs, command: str) -> list[str]:
     return args
 
 
-def parse_project(inputs: ParseInputs) -> None:
-    """Write target/manifest.json, or raise DbtParseError with dbt's reason."""
+def parse_project(inputs: ParseInputs) -> Any:
+    """Write target/manifest.json and return dbt's parsed Manifest (dev mode hands it
+    back to dbt to skip a second parse); raise DbtParseError with dbt's reason."""
     from dbt.cli.main import dbtRunner
 
     errors: list[str] = []
@@ -45,7 +46,7 @@ def parse_project(inputs: ParseInputs) -> None:
     args = [*dbt_args(inputs, "parse"), "--log-level", "none", "--no-use-colors"]
     result = dbtRunner(callbacks=[collect]).invoke(args)
     if result.success:
-        return
+        return result.result
     reason = str(result.exception) if result.exception is not None else ""
     if not reason.strip():
         reason = errors[-1] if errors else "dbt parse failed without a message"

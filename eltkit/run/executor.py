@@ -62,6 +62,9 @@ class RunOptions:
     default_retry_delay: float = 0.0
     dbt_retries: int = 0
     pools: dict[str, int] = field(default_factory=dict)
+    #: A parsed dbt Manifest that matches the project on disk (dev mode keeps one
+    #: warm); dbt then skips its own parse.
+    dbt_manifest: Any = None
 
 
 @dataclass
@@ -153,7 +156,7 @@ class Executor:
                 self.parse_inputs, self._dbt_command(), nodes,
                 select_all=self._segment_is_whole_project(unique_ids),
                 threads=self.options.threads, fail_fast=self.options.fail_fast,
-                emit=self.events.put,
+                emit=self.events.put, manifest=self.options.dbt_manifest,
             )
         except KeyboardInterrupt:
             self.cancel()

@@ -23,7 +23,7 @@ from eltkit.run.plan import Plan, make_plan
 from eltkit.state.store import HistoryStore, NodeRecord, RunRecord
 from eltkit.warehouse import TakingTurns, lock_for, open_duckdb, resolve_target
 
-TRIGGERS = ("cli", "schedule", "dev", "retry", "tui")
+TRIGGERS = ("cli", "schedule", "dev", "retry", "tui", "pytest")
 RETRYABLE = frozenset({"error", "timed_out", "skipped", "cancelled", "pending", "running",
                        "queued", "interrupted"})
 

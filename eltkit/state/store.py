@@ -321,6 +321,27 @@ class HistoryStore:
                     samples.append(row["duration_s"])
         return {uid: median(samples) for uid, samples in found.items()}
 
+    def node_counts(self, run_ids: Iterable[str]) -> dict[str, dict[str, int]]:
+        """How many nodes of each run are in each status: ``{run_id: {status: n}}``."""
+        wanted = list(run_ids)
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = self._read(
+            f"SELECT run_id, status, count(*) AS n FROM node_results WHERE run_id IN ({marks})"
+            " GROUP BY run_id, status", wanted)
+        counts: dict[str, dict[str, int]] = {run_id: {} for run_id in wanted}
+        for row in rows:
+            counts[row["run_id"]][row["status"]] = row["n"]
+        return counts
+
+    def node_history(self, unique_id: str, limit: int = 30) -> list[NodeRecord]:
+        """One node's results in its most recent runs, newest first."""
+        rows = self._read(
+            "SELECT * FROM node_results WHERE unique_id = ?"
+            " ORDER BY COALESCE(finished_at, started_at, 0) DESC LIMIT ?", (unique_id, limit))
+        return [NodeRecord(**dict(row)) for row in rows]
+
     def change_counter(self) -> int:
         """Cheap to poll: changes whenever any process commits to the file."""
         with self._lock:

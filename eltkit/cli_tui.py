@@ -1,0 +1,37 @@
+"""`eltkit tui`: the live terminal UI over the run history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from eltkit.cli_common import handle_errors, project_options
+
+
+@click.command("tui")
+@project_options
+@click.option("--history", "history_file", type=click.Path(path_type=Path), default=None,
+              help="Watch this history file instead of the project's.")
+@handle_errors
+def tui_command(project_dir: Path | None, target: str | None, profiles_dir: Path | None,
+                vars_json: str | None, history_file: Path | None) -> None:
+    """Watch runs live: recent runs, one run's nodes, one node's SQL, logs and history.
+
+    Keys are listed in the footer and by `?`. Runs started, retried or cancelled
+    from here are separate `eltkit` processes: closing the TUI does not stop them.
+    """
+    from eltkit.cli import _project
+    from eltkit.run.runner import history_path
+    from eltkit.tui.app import make_app
+
+    project = None
+    if history_file is None or project_dir is not None:
+        # parse=False: the TUI reads target/manifest.json as it is and never imports dbt.
+        project = _project(project_dir, target, profiles_dir, vars_json, parse=False)
+    if history_file is not None:
+        path = history_file.resolve()
+    else:
+        assert project is not None
+        path = history_path(project)
+    make_app(project, path).run()

@@ -1,0 +1,100 @@
+"""What the TUI's actions do: start `eltkit` in its own process, or signal a run.
+
+A run started from the TUI is a separate `eltkit` process in its own session
+(``start_new_session``), so closing the TUI, or the SSH connection it runs
+in, does not stop it; it records itself in the history like any other run.
+Its output goes to ``tui-launch.log`` next to the history file.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from eltkit.errors import EltkitError
+from eltkit.state.store import RunRecord
+
+RUN_COMMANDS = ("run", "build", "test")
+
+
+@dataclass(frozen=True)
+class Launched:
+    argv: list[str]
+    pid: int
+    log: Path
+
+
+class Launcher:
+    """Starts `eltkit ...` detached from the TUI; reaps it when it ends."""
+
+    def __init__(self, project_root: Path, log_dir: Path,
+                 python: str = sys.executable) -> None:
+        self.project_root = project_root
+        self.log_dir = log_dir
+        self.python = python
+
+    def command(self, words: list[str]) -> list[str]:
+        return [self.python, "-m", "eltkit.cli", *words, "--project", str(self.project_root)]
+
+    def launch(self, words: list[str]) -> Launched:
+        argv = self.command(words)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = self.log_dir / "tui-launch.log"
+        with open(log, "ab") as out:
+            out.write(f"\n$ eltkit {shlex.join(words)}\n".encode())
+            out.flush()
+            process = subprocess.Popen(
+                argv, cwd=self.project_root, stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True,
+                env={**os.environ, "NO_COLOR": "1"},
+            )
+        # Reap it when it ends, so it never lingers as a zombie while the TUI is open.
+        threading.Thread(target=process.wait, name="eltkit-tui-reap", daemon=True).start()
+        return Launched(argv, process.pid, log)
+
+    def start(self, text: str) -> Launched:
+        return self.launch(parse_start(text))
+
+    def retry(self, run: RunRecord) -> Launched:
+        if run.status == "running":
+            raise EltkitError(f"run {run.id} is still running; wait for it or cancel it (c)")
+        return self.launch(["retry", run.id])
+
+
+def parse_start(text: str) -> list[str]:
+    """``build --select +fct_orders`` or just ``+fct_orders`` (a `run` of that selection)."""
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise EltkitError(f"cannot read {text!r}: {exc}") from exc
+    if not words:
+        return ["run"]
+    if words[0] in RUN_COMMANDS:
+        return words
+    if words[0].startswith("-"):
+        return ["run", *words]
+    return ["run", "--select", *words]
+
+
+def cancel(run: RunRecord) -> str:
+    """SIGINT to the run's process: it cancels dbt's queries and records `cancelled`."""
+    if run.status != "running":
+        raise EltkitError(f"run {run.id} is not running ({run.status})")
+    if run.host != socket.gethostname():
+        raise EltkitError(f"run {run.id} runs on {run.host}; cancel it there")
+    try:
+        os.kill(run.pid, signal.SIGINT)
+    except ProcessLookupError as exc:
+        raise EltkitError(f"run {run.id}: its process {run.pid} is gone; it will show as "
+                          "interrupted") from exc
+    except PermissionError as exc:
+        raise EltkitError(f"run {run.id}: not allowed to signal process {run.pid} "
+                          f"(user {run.user})") from exc
+    return f"sent SIGINT to run {run.id} (pid {run.pid}); it stops after in-flight queries"

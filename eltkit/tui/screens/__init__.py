@@ -1,0 +1,1 @@
+"""Screens of the TUI: runs, one run, one node, help, confirmations, errors."""

@@ -1,0 +1,119 @@
+"""The first screen: recent and running runs, the latest selected, Enter opens one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, Static
+
+from eltkit.state.store import RunRecord
+from eltkit.tui import format as fmt
+from eltkit.tui.data import RunsData, read_runs
+from eltkit.tui.screens.base import LiveScreen, Loaded
+from eltkit.tui.widgets.keyed_table import KeyedTable, Row
+
+EMPTY_MESSAGE = "no runs yet: start one with `eltkit run` (or press s here)"
+COLUMNS = [("status", "status"), ("started", "started"), ("took", "took"),
+           ("cmd", "cmd"), ("trigger", "trigger"), ("done", "done"),
+           ("selection", "selection"), ("run id", "id")]
+
+
+class RunsScreen(LiveScreen):
+    """Recent runs, newest first; live while runs write the history."""
+
+    BINDINGS = [
+        Binding("enter", "open", "Open", show=True),
+        Binding("s", "start", "Start run"),
+        Binding("r", "retry", "Retry failed"),
+        Binding("c", "cancel", "Cancel run"),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: RunsData | None = None
+        self._followed_latest = True
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("loading the run history…", id="runs-empty")
+        yield KeyedTable(COLUMNS, id="runs")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#runs", KeyedTable).display = False
+        if self.eltkit.version >= 0:
+            self.reload()
+
+    @work(thread=True, exclusive=True, group="runs", exit_on_error=False)
+    def load(self, seq: int) -> None:
+        try:
+            store = self.eltkit.history.open()
+            data = None if store is None else read_runs(store)
+        except Exception as exc:  # noqa: BLE001 - shown on screen, the app keeps going
+            self.post_message(Loaded(seq, None, str(exc)))
+            return
+        self.post_message(Loaded(seq, data))
+
+    def show(self, data: Any, error: str | None) -> None:
+        empty = self.query_one("#runs-empty", Static)
+        table = self.query_one("#runs", KeyedTable)
+        if error is not None:
+            empty.update(Text(error, style="red"))
+            return
+        self.data = data
+        if data is None or not data.runs:
+            empty.update(EMPTY_MESSAGE)
+            empty.display = True
+            table.display = False
+            return
+        empty.display = False
+        table.display = True
+        latest_before = self._followed_latest and (
+            table.cursor_key is None or table.cursor_row == 0)
+        table.sync([self._row(run, data) for run in data.runs])
+        if latest_before:
+            table.move_cursor(row=0, animate=False)
+        if self.focused is None:
+            table.focus()
+
+    def _row(self, run: RunRecord, data: RunsData) -> Row:
+        clock = self.eltkit.clock
+        counts = data.counts.get(run.id, {})
+        took = fmt.duration(clock.elapsed(run.started_at, run.finished_at))
+        trigger = run.trigger + (f":{run.job}" if run.job else "")
+        return run.id, (fmt.run_status(run.status), clock.started(run.started_at), took,
+                        run.command, trigger, fmt.progress(counts),
+                        fmt.one_line(fmt.describe_selection(run.selection), 40), run.id)
+
+    def selected_run(self) -> RunRecord | None:
+        if self.data is None:
+            return None
+        key = self.query_one("#runs", KeyedTable).cursor_key
+        return next((run for run in self.data.runs if run.id == key), None)
+
+    @on(DataTable.RowHighlighted, "#runs")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._followed_latest = event.cursor_row == 0
+
+    @on(DataTable.RowSelected, "#runs")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        run = self.selected_run()
+        if run is not None:
+            from eltkit.tui.screens.run import RunScreen
+
+            self.app.push_screen(RunScreen(run.id))
+
+    def action_cursor_down(self) -> None:
+        self.query_one("#runs", KeyedTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one("#runs", KeyedTable).action_cursor_up()
