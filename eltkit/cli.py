@@ -130,6 +130,7 @@ def _register_run_commands() -> None:
     from eltkit.cli_run import (
         build_command,
         dev_command,
+        freshness_command,
         history_command,
         retry_command,
         run_command,
@@ -137,11 +138,20 @@ def _register_run_commands() -> None:
     )
 
     for command in (run_command, build_command, test_command, retry_command, history_command,
-                    dev_command):
+                    dev_command, freshness_command):
         main.add_command(command)
 
 
 _register_run_commands()
+
+
+def _register_tui_command() -> None:
+    from eltkit.cli_tui import tui_command
+
+    main.add_command(tui_command)
+
+
+_register_tui_command()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -294,3 +294,54 @@ def dev_command(project_dir: Path | None, target: str | None, profiles_dir: Path
                          downstream=not no_downstream, threads=threads, debounce_ms=debounce)
     run_dev(project_dir, options, target=target, profiles_dir=profiles_dir,
             vars=parse_vars(vars_json))
+
+
+@click.command("freshness")
+@project_options
+@selection_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object a source.")
+@handle_errors
+def freshness_command(project_dir: Path | None, target: str | None, profiles_dir: Path | None,
+                      vars_json: str | None, select: tuple[str, ...], models: tuple[str, ...],
+                      exclude: tuple[str, ...], selector: str | None, state: Path | None,
+                      indirect_selection: str, as_json: bool) -> None:
+    """Check source freshness like `dbt source freshness`; exit 1 if a source is error-stale."""
+    from eltkit.cli import _project, _selected
+    from eltkit.freshness_run import check_sources
+
+    project = _project(project_dir, target, profiles_dir, vars_json)
+    selected = _selected(project, select or ("source:*",), models, exclude, selector, state,
+                         indirect_selection, ("source",))
+    results = check_sources(project, selected)
+    if as_json:
+        for result in results:
+            echo_json(result.to_json())
+    else:
+        _print_freshness(results)
+    if any(result.status in ("error", "runtime error") for result in results):
+        sys.exit(RUN_FAILED_EXIT_CODE)
+
+
+def _print_freshness(results: list[Any]) -> None:
+    from eltkit.schedule.freshness import describe_age
+
+    if not results:
+        click.echo("no selected source declares freshness (warn_after / error_after)")
+        return
+    width = max(len(result.rule.label) for result in results)
+    for result in results:
+        limits = []
+        if result.rule.warn_after_s is not None:
+            limits.append(f"warn > {describe_age(result.rule.warn_after_s)}")
+        if result.rule.error_after_s is not None:
+            limits.append(f"error > {describe_age(result.rule.error_after_s)}")
+        newest = "-" if result.max_loaded_at is None else \
+            result.max_loaded_at.strftime("%Y-%m-%d %H:%M:%S")
+        click.echo(f"{result.status.upper():<13} {result.rule.label:<{width}}  "
+                   f"newest {newest}  age {describe_age(result.age_s)}  ({', '.join(limits)})")
+        if result.message:
+            click.echo(f"{'':<14}{result.message}")
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    click.echo(", ".join(f"{count} {status}" for status, count in sorted(counts.items())))

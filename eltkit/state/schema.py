@@ -59,6 +59,23 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX logs_run ON logs (run_id, unique_id);
     """,
+    # 2: source freshness checks
+    """
+    CREATE TABLE freshness_checks (
+        id INTEGER PRIMARY KEY,
+        checked_at REAL NOT NULL,
+        unique_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        status TEXT NOT NULL,
+        max_loaded_at TEXT,
+        age_s REAL,
+        warn_after_s REAL,
+        error_after_s REAL,
+        message TEXT,
+        run_id TEXT
+    );
+    CREATE INDEX freshness_by_source ON freshness_checks (unique_id, checked_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

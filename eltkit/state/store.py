@@ -342,6 +342,25 @@ class HistoryStore:
             " ORDER BY COALESCE(finished_at, started_at, 0) DESC LIMIT ?", (unique_id, limit))
         return [NodeRecord(**dict(row)) for row in rows]
 
+    def record_freshness(self, results: Iterable[Any], run_id: str | None = None) -> None:
+        """Store freshness results (``FreshnessResult`` objects) in one transaction."""
+        now = time.time()
+        self._write_many(
+            "INSERT INTO freshness_checks (checked_at, unique_id, source, status, max_loaded_at,"
+            " age_s, warn_after_s, error_after_s, message, run_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(now, r.rule.unique_id, r.rule.label, r.status,
+              None if r.max_loaded_at is None else r.max_loaded_at.isoformat(), r.age_s,
+              r.rule.warn_after_s, r.rule.error_after_s, r.message, run_id) for r in results])
+
+    def latest_freshness(self) -> list[dict[str, Any]]:
+        """The most recent check of every source."""
+        rows = self._read(
+            "SELECT f.* FROM freshness_checks f JOIN (SELECT unique_id, max(id) AS id FROM"
+            " freshness_checks GROUP BY unique_id) latest ON f.id = latest.id"
+            " ORDER BY f.source")
+        return [dict(row) for row in rows]
+
     def change_counter(self) -> int:
         """Cheap to poll: changes whenever any process commits to the file."""
         with self._lock:

@@ -14,7 +14,8 @@ from textual.widgets import Button, Footer, Header, Input, Label, Static
 
 def key_label(binding: BindingType) -> tuple[str, str, str]:
     if isinstance(binding, Binding):
-        key, action, description = binding.key, binding.action, binding.description
+        key, action = binding.key, binding.action
+        description = binding.tooltip or binding.description
         display = binding.key_display
     else:
         key, action = binding[0], binding[1]

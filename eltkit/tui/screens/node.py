@@ -104,7 +104,10 @@ class NodeScreen(LiveScreen):
 
         durations = [r.duration_s for r in reversed(data.history)
                      if r.duration_s is not None and r.status in ("success", "warn")]
-        self.query_one("#history", Sparkline).data = durations or [0.0]
+        sparkline = self.query_one("#history", Sparkline)
+        sparkline.data = durations or [0.0]
+        # One cell a run: a few runs make a short line, not a wall of full blocks.
+        sparkline.styles.width = min(60, max(1, len(durations)))
         self.query_one("#history-text", Static).update(_history_text(data, durations))
         self.query_one("#relatives", Static).update(_relatives_text(data))
 
@@ -144,8 +147,10 @@ def _history_text(data: NodeData, durations: list[float]) -> Text:
         text.append("no successful runs of this node yet", style="dim")
         return text
     ordered = sorted(durations)
-    text.append(f"{len(durations)} successful runs: median {fmt.duration(ordered[len(ordered)//2])}"
-                f", min {fmt.duration(ordered[0])}, max {fmt.duration(ordered[-1])}", style="dim")
+    text.append(f"{len(durations)} successful run{'s' if len(durations) != 1 else ''}: "
+                f"last {fmt.duration(durations[-1])}, median "
+                f"{fmt.duration(ordered[len(ordered) // 2])}, min {fmt.duration(ordered[0])}, "
+                f"max {fmt.duration(ordered[-1])}", style="dim")
     failures = sum(1 for r in data.history if r.status in fmt.FAILED_NODE_STATUSES)
     if failures:
         text.append(f"; failed {failures} of the last {len(data.history)}", style="red")

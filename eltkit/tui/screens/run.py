@@ -36,13 +36,19 @@ class RunScreen(LiveScreen):
     """The nodes of one run, live while it goes."""
 
     BINDINGS = [
-        Binding("enter", "open", "Open node"),
-        Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("n", "next_failure", "Next failure"),
-        Binding("p", "previous_failure", "Prev failure", show=False),
-        Binding("r", "retry", "Retry failed"),
-        Binding("c", "cancel", "Cancel run"),
-        Binding("s", "start", "Start run", show=False),
+        Binding("enter", "open", "Open node",
+                tooltip="Open the node: SQL, compiled SQL, logs, history"),
+        Binding("slash", "filter", "Filter",
+                tooltip="Filter the nodes by a dbt selector (Esc clears)", key_display="/"),
+        Binding("n", "next_failure", "Next failure", tooltip="Jump to the next failed node"),
+        Binding("p", "previous_failure", "Prev failure",
+                tooltip="Jump to the previous failed node", show=False),
+        Binding("r", "retry", "Retry",
+                tooltip="Retry failed nodes and downstream (asks first)"),
+        Binding("c", "cancel", "Cancel",
+                tooltip="Cancel the run: SIGINT to it (asks first)"),
+        Binding("s", "start", "Start run",
+                tooltip="Start a run of a selection (in its own process)", show=False),
         Binding("escape", "back", "Back"),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
@@ -120,7 +126,8 @@ class RunScreen(LiveScreen):
             shown = sum(1 for node in data.nodes if node.unique_id in self.filter_ids)
             text.append(f"\nfilter: {self.filter_text} ({shown} of {len(data.nodes)} nodes)",
                         style="italic")
-        if run.status != "running" and run.message and run.status != "success":
+        if run.message and (run.status in ("interrupted", "cancelled")
+                            or run.message.startswith("eltkit error")):
             text.append(f"\n{fmt.one_line(run.message, 200)}", style="dim")
         self.query_one("#run-summary", Static).update(text)
 

@@ -26,10 +26,13 @@ class RunsScreen(LiveScreen):
     """Recent runs, newest first; live while runs write the history."""
 
     BINDINGS = [
-        Binding("enter", "open", "Open", show=True),
-        Binding("s", "start", "Start run"),
-        Binding("r", "retry", "Retry failed"),
-        Binding("c", "cancel", "Cancel run"),
+        Binding("enter", "open", "Open", tooltip="Open the run: its nodes, live", show=True),
+        Binding("s", "start", "Start run",
+                tooltip="Start a run of a selection (in its own process)"),
+        Binding("r", "retry", "Retry",
+                tooltip="Retry failed nodes and downstream (asks first)"),
+        Binding("c", "cancel", "Cancel",
+                tooltip="Cancel the run: SIGINT to it (asks first)"),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
     ]

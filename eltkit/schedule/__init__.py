@@ -1,0 +1,1 @@
+"""Time-based features: source freshness (and, to come, jobs and SLAs)."""
