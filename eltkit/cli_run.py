@@ -18,7 +18,7 @@ from eltkit.cli_common import (
     project_options,
     selection_options,
 )
-from eltkit.errors import RUN_FAILED_EXIT_CODE
+from eltkit.errors import RUN_FAILED_EXIT_CODE, EltkitError
 
 
 def execution_options(command: Any) -> Any:
@@ -52,7 +52,7 @@ def _run_command(command: str, project_dir: Path | None, target: str | None,
         click.echo("warning: nothing to run: the selection matches no nodes this command "
                    "runs", err=True)
         if as_json:
-            echo_json({"run_id": None, "status": "success", "nodes": []})
+            echo_json({"id": None, "status": "success", "nodes": []})
         return
     _execute(project, plan, selection=selection, trigger=trigger, threads=threads,
              fail_fast=fail_fast, wait=wait, as_json=as_json)
@@ -199,7 +199,10 @@ def retry_command(project_dir: Path | None, target: str | None, profiles_dir: Pa
     finally:
         store.close()
     if not plan.nodes:
-        click.echo(f"nothing to retry: every node of run {previous.id} succeeded")
+        if as_json:
+            echo_json({"id": None, "retry_of": previous.id, "status": "success", "nodes": []})
+        else:
+            click.echo(f"nothing to retry: every node of run {previous.id} succeeded")
         return
     selection = {**previous.selection, "retry_of": previous.id}
     _execute(project, plan, selection=selection, trigger="retry", threads=threads,
@@ -211,7 +214,8 @@ def retry_command(project_dir: Path | None, target: str | None, profiles_dir: Pa
 @click.argument("run_id", required=False)
 @click.option("--limit", "-n", type=click.IntRange(1, 10000), default=20, show_default=True)
 @click.option("--logs", "logs_for", default=None, metavar="NODE",
-              help="Print the stored logs of one node (name or unique id) of RUN_ID.")
+              help="Print the stored logs of one node (name or unique id) of RUN_ID; "
+                   "'run' for the run's own lines.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handle_errors
 def history_command(project_dir: Path | None, target: str | None, profiles_dir: Path | None,
@@ -221,6 +225,8 @@ def history_command(project_dir: Path | None, target: str | None, profiles_dir: 
     from eltkit.cli import _project
     from eltkit.run.runner import history_path, open_history
 
+    if logs_for is not None and run_id is None:
+        raise click.UsageError("--logs NODE needs a RUN_ID: eltkit history RUN_ID --logs NODE")
     project = _project(project_dir, target, profiles_dir, vars_json, parse=False)
     if not history_path(project).exists():
         if as_json:
@@ -241,8 +247,13 @@ def history_command(project_dir: Path | None, target: str | None, profiles_dir: 
         nodes = store.nodes(run.id)
         if logs_for is not None:
             matches = [n for n in nodes if logs_for in (n.name, n.unique_id)]
-            uid = matches[0].unique_id if matches else logs_for
-            for row in store.logs(run.id, uid):
+            if not matches and logs_for != "run":
+                raise EltkitError(
+                    f"run {run.id} has no node {logs_for!r}; use a node name or unique id "
+                    "from `eltkit history RUN_ID`, or 'run' for the run's own log lines")
+            rows = (store.logs(run.id, matches[0].unique_id) if matches
+                    else [row for row in store.logs(run.id) if row["unique_id"] is None])
+            for row in rows:
                 click.echo(f"{time.strftime('%H:%M:%S', time.localtime(row['at']))} "
                            f"{row['level']:<7} {row['message']}")
             return

@@ -79,7 +79,16 @@ class Project:
             vars=self.vars,
             excluded_dirs=(self.target_path, self.log_path,
                            self.dbt_project_dir / "dbt_packages"),
+            excluded_files=self._history_files(),
         )
+
+    def _history_files(self) -> tuple[Path, ...]:
+        """The run history (and SQLite's side files): written by every run, read by none
+        of dbt, so they must not make the manifest look stale."""
+        if self.config.history is None:
+            return ()
+        path = (self.root / self.config.history).resolve()
+        return (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal"))
 
     @cached_property
     def manifest(self) -> dict[str, Any]:
@@ -122,18 +131,19 @@ class Project:
 
         mode = IndirectSelection(indirect_selection)
         default = None
-        if selector is not None or not select:
-            selectors = self.selectors_file
-            name = selector or (selectors.default if selectors else None)
-            if selector is not None and selectors is None:
+        if selector is not None:
+            # As in dbt, a named selector replaces --select and --exclude entirely.
+            if self.selectors_file is None:
                 raise ConfigError(
                     f"{self.dbt_project_dir / 'selectors.yml'}: --selector {selector} needs "
                     "this file; create it or drop --selector"
                 )
-            if name is not None and selectors is not None:
-                default = selectors.spec(name)
+            default, select, exclude = self.selectors_file.spec(selector), None, None
+        elif not select and not exclude and self.selectors_file is not None \
+                and self.selectors_file.default is not None:
+            default = self.selectors_file.spec(self.selectors_file.default)
         spec = parse_selection(
-            list(select) if select and selector is None else None,
+            list(select) if select else None,
             list(exclude) if exclude else None,
             indirect=mode,
             default=default,
@@ -148,13 +158,33 @@ class Project:
 
 
 def find_project_file(start: Path) -> Path | None:
-    """eltkit.yml or dbt_project.yml in ``start`` or its parents, as dbt looks."""
+    """eltkit.yml or dbt_project.yml in ``start`` or its parents, as dbt looks.
+
+    The nearest file wins, except that an eltkit.yml further up whose
+    ``dbt.project_dir`` is the dbt project found below still owns it: running
+    from inside the dbt folder must not silently drop the project's tasks.
+    """
+    nearest_dbt: Path | None = None
     for folder in (start, *start.parents):
-        for name in (CONFIG_FILE_NAME, DBT_PROJECT_FILE):
-            candidate = folder / name
-            if candidate.is_file():
-                return candidate
-    return None
+        config = folder / CONFIG_FILE_NAME
+        if config.is_file():
+            if nearest_dbt is None or _points_at(config, nearest_dbt.parent):
+                return config
+            return nearest_dbt
+        dbt_file = folder / DBT_PROJECT_FILE
+        if nearest_dbt is None and dbt_file.is_file():
+            nearest_dbt = dbt_file
+    return nearest_dbt
+
+
+def _points_at(config_path: Path, dbt_dir: Path) -> bool:
+    try:
+        data = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return False
+    dbt = data.get("dbt") if isinstance(data, dict) else None
+    project_dir = dbt.get("project_dir", ".") if isinstance(dbt, dict) else "."
+    return (config_path.parent / str(project_dir)).resolve() == dbt_dir.resolve()
 
 
 def load_project(

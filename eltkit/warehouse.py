@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,20 +168,23 @@ def open_duckdb(target: Target) -> Any:
 
 
 class TakingTurns:
-    """A DuckDB cursor whose calls take turns with the run's other tasks.
+    """A DuckDB cursor whose statements take turns with the run's other tasks.
 
     DuckDB's optimistic concurrency makes two concurrent ``CREATE SCHEMA IF NOT
     EXISTS raw`` statements conflict, and every extract task starts that way.
     Statements of concurrent tasks therefore run one at a time (the Python work
-    around them still runs in parallel). ``interrupt`` and ``close`` skip the
-    turn, so a timeout can always stop a running statement.
+    around them still runs in parallel); an explicit transaction (``begin()`` or
+    ``BEGIN``) keeps the turn until its ``commit``/``rollback``, so a task's
+    transaction never interleaves with another's. ``interrupt`` and ``close``
+    skip the turn, so a timeout can always stop a running statement.
     """
 
     _UNLOCKED = frozenset({"interrupt", "close"})
 
-    def __init__(self, cursor: Any, lock: Any) -> None:
+    def __init__(self, cursor: Any, lock: threading.RLock) -> None:
         self._cursor = cursor
         self._lock = lock
+        self._held = 0  # turns kept open by explicit transactions
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._cursor, name)
@@ -188,14 +192,43 @@ class TakingTurns:
             return attribute
 
         def call(*args: Any, **kwargs: Any) -> Any:
+            verb = _transaction_verb(name, args)
             with self._lock:
                 result = attribute(*args, **kwargs)
+                if verb == "begin":
+                    self._lock.acquire()  # kept past this call, until commit/rollback
+                    self._held += 1
+                elif verb in ("commit", "rollback") and self._held:
+                    self._held -= 1
+                    self._lock.release()
             return self if result is self._cursor else result
 
         return call
+
+    def release_turns(self) -> None:
+        """Give back turns a task kept by leaving a transaction open (it failed)."""
+        while self._held:
+            self._held -= 1
+            self._lock.release()
 
     def __enter__(self) -> TakingTurns:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.release_turns()
         self._cursor.close()
+
+
+def _transaction_verb(name: str, args: tuple[Any, ...]) -> str | None:
+    if name in ("begin", "commit", "rollback"):
+        return name
+    if name in ("execute", "sql") and args and isinstance(args[0], str):
+        words = args[0].strip().rstrip(";").split()
+        first = words[0].lower() if words else ""
+        if first in ("begin", "commit", "rollback") and len(words) <= 2:
+            return first
+        if first == "start" and len(words) > 1 and words[1].lower() == "transaction":
+            return "begin"
+        if first == "end":
+            return "commit"
+    return None

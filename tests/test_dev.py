@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -60,10 +61,8 @@ class DevProcess:
         deadline = time.monotonic() + seconds
         collected = []
         while time.monotonic() < deadline:
-            try:
+            with contextlib.suppress(queue.Empty):
                 collected.append(self.lines.get(timeout=0.1))
-            except queue.Empty:
-                pass
         self.seen.extend(collected)
         return collected
 

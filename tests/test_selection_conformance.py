@@ -164,6 +164,13 @@ def test_yaml_selectors_match_dbt(sample: Twin, selector: str) -> None:
         assert "task.extract_orders" in ours
 
 
+def test_selector_replaces_select_and_exclude_as_in_dbt(sample: Twin) -> None:
+    ours = sample.eltkit.select(["fct_orders"], ["customer_ltv"], selector="finance_only")
+    assert {uid for uid in ours.selected if not uid.startswith("task.")} == sample.dbt_ls(["fct_orders"], ["customer_ltv"],
+                                          ["--selector", "finance_only"])
+    assert "model.jaffle.customer_ltv" in ours.selected
+
+
 @pytest.mark.parametrize("resource_type", ["model", "test", "source", "all"])
 def test_resource_type_filter_matches_dbt(sample: Twin, resource_type: str) -> None:
     assert sample.eltkit_ls(["+fct_orders"], [], resource_types=[resource_type]) == \

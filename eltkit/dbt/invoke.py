@@ -93,7 +93,10 @@ def run_segment(
         except Exception:  # noqa: BLE001, S110 - never raise into dbt's threads
             pass
 
-    args = [*dbt_args(inputs, command), "--log-level", "none", "--no-use-colors"]
+    # Quiet on the console (eltkit prints progress) but dbt's own logs/dbt.log is kept,
+    # as with plain dbt: the summary points there for a failing node.
+    args = [*dbt_args(inputs, command), "--log-level", "none", "--log-level-file", "debug",
+            "--no-use-colors"]
     if not select_all:
         args += ["--select", *sorted(node_selector(node) for node in node_list),
                  "--indirect-selection", "empty"]

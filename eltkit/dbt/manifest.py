@@ -35,6 +35,7 @@ class ParseInputs:
     target: str | None
     vars: dict[str, Any]
     excluded_dirs: tuple[Path, ...]
+    excluded_files: tuple[Path, ...] = ()
 
     @property
     def manifest_path(self) -> Path:
@@ -62,6 +63,7 @@ class ParseInputs:
 def project_files(inputs: ParseInputs) -> dict[str, int]:
     """Relative path -> mtime (ns) of every file a parse may read."""
     skipped = {path.resolve() for path in inputs.excluded_dirs}
+    skipped_files = {str(path.resolve()) for path in inputs.excluded_files}
     files: dict[str, int] = {}
     root = inputs.project_dir
     stack = [root]
@@ -80,6 +82,8 @@ def project_files(inputs: ParseInputs) -> dict[str, int]:
                     continue
                 stack.append(path)
             elif entry.is_file() and not entry.name.endswith(_SKIPPED_SUFFIXES):
+                if skipped_files and os.path.realpath(entry.path) in skipped_files:
+                    continue
                 rel = os.path.relpath(entry.path, root)
                 files[rel] = entry.stat().st_mtime_ns
     if inputs.profiles_dir is not None:

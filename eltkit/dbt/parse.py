@@ -24,7 +24,7 @@ def dbt_args(inputs: ParseInputs, command: str) -> list[str]:
     if inputs.target:
         args += ["--target", inputs.target]
     if inputs.vars:
-        args += ["--vars", json.dumps(inputs.vars)]
+        args += ["--vars", json.dumps(inputs.vars, default=str)]
     return args
 
 

@@ -102,7 +102,7 @@ class Executor:
         self._pool_usage: dict[str, int] = {}
         self._running_tasks = 0
         self._dbt_attempts: dict[str, int] = {}
-        self._check_pools()
+        validate_pools(plan, tasks, options.pools)
         self._priority = self._critical_path_priority()
 
     # -- public ---------------------------------------------------------------------------
@@ -365,17 +365,6 @@ class Executor:
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _check_pools(self) -> None:
-        for uid in self.plan.nodes:
-            if not self.plan.is_task(uid):
-                continue
-            spec = self.tasks[self.plan.node(uid).name]
-            if spec.pool and spec.pool not in self.options.pools:
-                raise ConfigError(
-                    f"task {spec.name} uses pool {spec.pool!r}, which eltkit.yml does not "
-                    f"declare; add it under run: pools: {{{spec.pool}: N}}"
-                )
-
     def _critical_path_priority(self) -> dict[str, float]:
         """Longest remaining chain below each node: start the critical path first."""
         durations = self.store.typical_durations(self.plan.nodes)
@@ -395,3 +384,15 @@ class Executor:
             except Exception:
                 logging.getLogger("eltkit").warning("heartbeat failed", exc_info=True)
 
+
+def validate_pools(plan: Plan, tasks: dict[str, TaskSpec], pools: dict[str, int]) -> None:
+    """Every pool a planned task names must be declared (checked before a run starts)."""
+    for uid in plan.nodes:
+        if not plan.is_task(uid):
+            continue
+        spec = tasks[plan.node(uid).name]
+        if spec.pool and spec.pool not in pools:
+            raise ConfigError(
+                f"task {spec.name} uses pool {spec.pool!r}, which eltkit.yml does not "
+                f"declare; add it under run: pools: {{{spec.pool}: N}}"
+            )

@@ -107,6 +107,11 @@ def _attempt(
         except BaseException as exc:  # noqa: BLE001 - a task's failure is data, not a crash
             outcome["error"] = exc
             outcome["trace"] = traceback.format_exc()
+        finally:
+            # A transaction left open by a failed task must not keep the others waiting.
+            release = getattr(context._warehouse, "release_turns", None)
+            if release is not None:
+                release()
 
     worker = threading.Thread(target=target, name=f"eltkit-task-{spec.name}", daemon=True)
     worker.start()

@@ -12,13 +12,14 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from eltkit.errors import EltkitError
 from eltkit.project import Project
 from eltkit.run.events import Event
-from eltkit.run.executor import Executor, NodeState, RunOptions
+from eltkit.run.executor import Executor, NodeState, RunOptions, validate_pools
 from eltkit.run.plan import Plan, make_plan
 from eltkit.state.store import HistoryStore, NodeRecord, RunRecord
 from eltkit.warehouse import TakingTurns, lock_for, open_duckdb, resolve_target
@@ -96,6 +97,10 @@ def execute_plan(
     """Run ``plan`` and record it; returns the recorded run and its nodes."""
     if trigger not in TRIGGERS:
         raise EltkitError(f"unknown trigger {trigger!r}")
+    validate_pools(plan, {spec.name: spec for spec in project.tasks}, options.pools)
+    if options.data_interval_end is None:
+        # One "now" for the whole run: every task of it sees the same interval.
+        options.data_interval_end = datetime.now(UTC)
     store = open_history(project)
     target = resolve_target(project.dbt_project_dir, str(project.dbt_project.get("profile")),
                             project.profiles_dir, project.target)
@@ -117,7 +122,7 @@ def execute_plan(
         with _in_folder(project.dbt_project_dir):
             if target.is_duckdb_file and any(plan.is_task(uid) for uid in plan.nodes):
                 connection = open_duckdb(target)
-            shared, turns = connection, threading.Lock()
+            shared, turns = connection, threading.RLock()
             warehouse = ((lambda: TakingTurns(shared.cursor(), turns))
                          if shared is not None else None)
             on_event = reporter(plan, store, run_id) if reporter else (lambda e, s: None)
