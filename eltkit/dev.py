@@ -171,6 +171,7 @@ class DevSession:
 
         options: RunOptions = run_options(self.project, self.options.threads, fail_fast=False)
         options.dbt_manifest = self.dbt_manifest
+        options.write_dbt_artifacts = False
         started = time.monotonic()
 
         def reporter(plan: Any, store: Any, run_id: str) -> Any:

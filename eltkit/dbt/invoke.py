@@ -53,6 +53,7 @@ def run_segment(
     fail_fast: bool,
     emit: Callable[[Event], None],
     manifest: Any = None,
+    write_json: bool = True,
 ) -> None:
     """Invoke dbt for ``nodes`` in this thread; report every node, then SegmentDone.
 
@@ -106,6 +107,8 @@ def run_segment(
         args.append("--fail-fast")
     if command == "build":
         args.append("--use-fast-test-edges")
+    if not write_json:
+        args.append("--no-write-json")
 
     error: str | None = None
     interrupted = False
