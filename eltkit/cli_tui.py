@@ -34,4 +34,9 @@ def tui_command(project_dir: Path | None, target: str | None, profiles_dir: Path
     else:
         assert project is not None
         path = history_path(project)
-    make_app(project, path).run()
+    options: list[str] = []
+    for flag, value in (("--target", target), ("--profiles-dir", profiles_dir),
+                        ("--vars", vars_json)):
+        if value is not None:
+            options += [flag, str(value)]
+    make_app(project, path, launch_options=options).run()

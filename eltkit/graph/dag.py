@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from eltkit.errors import GraphError
 from eltkit.graph.nodes import Node
@@ -86,7 +87,15 @@ class Graph:
 
     def tests_of(self, unique_id: str) -> list[str]:
         """Data tests and unit tests that test this node."""
-        return [uid for uid in self.children[unique_id] if self.nodes[uid].is_test]
+        return self.test_children[unique_id]
+
+    @cached_property
+    def test_children(self) -> dict[str, list[str]]:
+        """Every node's tests, indexed once: selection asks for them on every node."""
+        return {
+            uid: [child for child in children if self.nodes[child].is_test]
+            for uid, children in self.children.items()
+        }
 
     def topological_layers(self, subset: Iterable[str] | None = None) -> list[list[str]]:
         """Nodes grouped so every node comes after all its parents in ``subset``."""

@@ -108,6 +108,7 @@ class Executor:
         self._dbt_attempts: dict[str, int] = {}
         validate_pools(plan, tasks, options.pools)
         self._priority = self._critical_path_priority()
+        self._task_ids = [uid for uid in plan.order if plan.is_task(uid)]
 
     # -- public ---------------------------------------------------------------------------
 
@@ -212,8 +213,9 @@ class Executor:
             self._dbt_jobs.put(None)
 
     def _all_done(self) -> bool:
-        return (all(state.status in TERMINAL for state in self.states.values())
-                and not self._dbt_busy and self._running_tasks == 0)
+        # The cheap checks first: while dbt or a task runs, no O(nodes) scan per event.
+        return (not self._dbt_busy and self._running_tasks == 0
+                and all(state.status in TERMINAL for state in self.states.values()))
 
     def _handle(self, event: Event) -> None:
         if isinstance(event, NodeStarted):
@@ -238,7 +240,8 @@ class Executor:
                                  event.error or "dbt did not report this node")
             if event.interrupted:
                 self.cancel()
-        self.on_event(event, self.states)
+        if not isinstance(event, NodeFinished):  # finished nodes are announced by _finish
+            self.on_event(event, self.states)
 
     def _on_finished(self, event: NodeFinished) -> None:
         uid = event.unique_id
@@ -281,13 +284,19 @@ class Executor:
                 self._finish(other, SKIPPED, f"{FAIL_FAST_MESSAGE} ({uid} failed)")
 
     def _finish(self, uid: str, status: str, message: str | None = None,
-                duration: float | None = None, rows: int | None = None) -> None:
+                duration: float | None = None, rows: int | None = None, *,
+                announce: bool = True) -> None:
+        """Record a node's end; ``announce`` tells the reporter of ends no worker
+        reported (skips, cancels), so every node gets its line."""
         state = self.states[uid]
         state.status = status
         state.message = message
         state.duration_s = duration
         self.store.node_finished(self.run_id, uid, status, message=message, duration_s=duration,
                                  rows_affected=rows, attempts=state.attempts)
+        if announce:
+            self.on_event(NodeFinished(uid, status, message, duration, rows, state.attempts),
+                          self.states)
 
     def _skip_downstream(self, uid: str, status: str) -> None:
         name = self.plan.node(uid).name
@@ -310,9 +319,9 @@ class Executor:
     def _schedule(self, workers: ThreadPoolExecutor) -> None:
         if self._stop_starting or self.cancelled.is_set():
             return
-        pending = [uid for uid, s in self.states.items() if s.status == "pending"]
         ready_tasks = sorted(
-            (uid for uid in pending if self.plan.is_task(uid) and self._ready(uid)),
+            (uid for uid in self._task_ids
+             if self.states[uid].status == "pending" and self._ready(uid)),
             key=lambda uid: self._priority[uid], reverse=True)
         for uid in ready_tasks:
             if self._running_tasks >= self.options.threads:
@@ -326,6 +335,7 @@ class Executor:
             self._running_tasks += 1
             workers.submit(self._run_task, spec)
         if not self._dbt_busy:
+            pending = [uid for uid, s in self.states.items() if s.status == "pending"]
             segment = self._next_segment(pending)
             if segment:
                 self._dbt_busy = True

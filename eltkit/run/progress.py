@@ -36,6 +36,8 @@ class ProgressPrinter:
         self.done = 0
         self._width = len(str(self.total))
         self._fallback = _median(list(durations.values())) or 1.0
+        self._eta_at: tuple[float, float] | None = None
+        self._counted: set[str] = set()
 
     def header(self, run_id: str, description: str) -> None:
         self._write(f"eltkit {self.plan.command} {run_id}: {description}, "
@@ -54,7 +56,8 @@ class ProgressPrinter:
         state = states[event.unique_id]
         if state.status not in TERMINAL:
             return  # a dbt retry put it back to pending
-        self.done = sum(1 for s in states.values() if s.status in TERMINAL)
+        self._counted.add(event.unique_id)
+        self.done = len(self._counted)
         node = self.plan.node(event.unique_id)
         label, style = _STYLE.get(state.status, (state.status.upper(), "white"))
         kind = node.resource_type if node.resource_type != "model" else (node.materialized
@@ -71,7 +74,20 @@ class ProgressPrinter:
         self._write(line)
 
     def eta(self, states: dict[str, NodeState]) -> float:
-        """Seconds of critical path left among unfinished nodes."""
+        """Seconds of critical path left among unfinished nodes.
+
+        Recomputed at most once a second (minus the time since): it walks the
+        whole plan, and doing that on every finished node would make a large
+        run's bookkeeping quadratic and steal the GIL from dbt's threads.
+        """
+        now = time.monotonic()
+        if self._eta_at is not None and now - self._eta_at[0] < 1.0:
+            return max(0.0, self._eta_at[1] - (now - self._eta_at[0]))
+        value = self._critical_path_left(states)
+        self._eta_at = (now, value)
+        return value
+
+    def _critical_path_left(self, states: dict[str, NodeState]) -> float:
         remaining: dict[str, float] = {}
         for uid in reversed(self.plan.order):
             if states[uid].status in TERMINAL:

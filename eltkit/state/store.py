@@ -110,9 +110,13 @@ def _iso(timestamp: float | None) -> str | None:
 class HistoryStore:
     """One history file. Thread-safe: the run's threads share one connection."""
 
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False,
+                 busy_timeout_s: float = 10.0) -> None:
+        """``busy_timeout_s``: how long a statement waits for another process's lock
+        (a reader that must stay responsive, like the TUI, waits less)."""
         self.path = path
         self._lock = threading.RLock()
+        self._busy_timeout_s = busy_timeout_s
         self._connection = self._open(readonly)
 
     # -- opening ---------------------------------------------------------------------
@@ -125,10 +129,11 @@ class HistoryStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         uri = f"file:{self.path}?mode=ro" if readonly else f"file:{self.path}"
         try:
-            connection = sqlite3.connect(uri, uri=True, timeout=10.0, check_same_thread=False,
+            connection = sqlite3.connect(uri, uri=True, timeout=self._busy_timeout_s,
+                                         check_same_thread=False,
                                          isolation_level=None)
             connection.row_factory = sqlite3.Row
-            connection.execute("PRAGMA busy_timeout = 10000")
+            connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_s * 1000)}")
             self._check_identity(connection)
             if not readonly:
                 connection.execute("PRAGMA journal_mode = WAL")
@@ -334,6 +339,20 @@ class HistoryStore:
         for row in rows:
             counts[row["run_id"]][row["status"]] = row["n"]
         return counts
+
+    def node_tuples(self, run_id: str) -> list[tuple[Any, ...]]:
+        """A run's node results as plain tuples in :class:`NodeRecord` field order.
+
+        Cheaper than :meth:`nodes` for readers that poll a big run and rebuild
+        records only for the rows that changed.
+        """
+        with self._lock:
+            cursor = self._connection.execute(
+                "SELECT run_id, unique_id, name, resource_type, status, attempts, started_at,"
+                " finished_at, duration_s, rows_affected, message FROM node_results"
+                " WHERE run_id = ?", (run_id,))
+            cursor.row_factory = None
+            return cursor.fetchall()
 
     def node_history(self, unique_id: str, limit: int = 30) -> list[NodeRecord]:
         """One node's results in its most recent runs, newest first."""

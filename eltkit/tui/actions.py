@@ -34,14 +34,16 @@ class Launched:
 class Launcher:
     """Starts `eltkit ...` detached from the TUI; reaps it when it ends."""
 
-    def __init__(self, project_root: Path, log_dir: Path,
+    def __init__(self, project_root: Path, log_dir: Path, options: list[str] | None = None,
                  python: str = sys.executable) -> None:
         self.project_root = project_root
         self.log_dir = log_dir
+        self.options = options or []  # --target/--profiles-dir/--vars the TUI was given
         self.python = python
 
     def command(self, words: list[str]) -> list[str]:
-        return [self.python, "-m", "eltkit.cli", *words, "--project", str(self.project_root)]
+        return [self.python, "-m", "eltkit.cli", *words, "--project", str(self.project_root),
+                *self.options]
 
     def launch(self, words: list[str]) -> Launched:
         argv = self.command(words)

@@ -52,6 +52,8 @@ class EltkitApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "eltkit"
     ENABLE_COMMAND_PALETTE = False
+    #: Below 20 lines the header goes and the summary and error panes shrink (app.tcss).
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (20, "-tall")]
     BINDINGS = [
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
@@ -140,9 +142,9 @@ class EltkitApp(App[None]):
         except OSError as exc:
             self.notify(f"cannot start eltkit: {exc}", severity="error", timeout=8)
             return
-        shown = " ".join(launched.argv[2:-2])
-        self.notify(f"started `{shown.replace('eltkit.cli', 'eltkit')}` (pid {launched.pid}); "
-                    f"output: {launched.log}", timeout=6)
+        shown = " ".join(launched.argv[3:launched.argv.index("--project")])
+        self.notify(f"started `eltkit {shown}` (pid {launched.pid}); output: {launched.log}",
+                    timeout=6)
 
     def start_run(self) -> None:
         def started(text: str | None) -> None:
@@ -183,12 +185,13 @@ class EltkitApp(App[None]):
 
 
 def make_app(project: Project | None, history_file: Path, *, settings: Settings | None = None,
-             catalog: Catalog | None = None) -> EltkitApp:
-    """The app for a project (or just a history file, read only)."""
+             catalog: Catalog | None = None, launch_options: list[str] | None = None,
+             ) -> EltkitApp:
+    """The app for a project (or just a history file: then without actions)."""
     launcher = None
     title = str(history_file)
     if project is not None:
-        launcher = Launcher(project.root, history_file.parent)
+        launcher = Launcher(project.root, history_file.parent, launch_options)
         title = project.name
     return EltkitApp(History(history_file), catalog or Catalog(project), launcher,
                      title=title, settings=settings)

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from eltkit.graph.nodes import Node
     from eltkit.project import Project
 
+#: The TUI waits this long for another process's lock before it says the file is locked.
+BUSY_TIMEOUT_SECONDS = 1.0
 #: How often runs left `running` by a dead process are looked for.
 INTERRUPTED_CHECK_SECONDS = 5.0
 
@@ -58,12 +60,18 @@ class History:
                     return None
                 try:
                     # Read-write so that runs whose process died get marked interrupted.
-                    self.store = HistoryStore(self.path)
+                    self.store = HistoryStore(self.path, busy_timeout_s=BUSY_TIMEOUT_SECONDS)
                 except HistoryError as first:
+                    if "locked" in first.message:
+                        raise HistoryError(
+                            f"{self.path}: the run history is locked by another program "
+                            "(database is locked); eltkit tries again every few seconds"
+                        ) from first
                     if "newer eltkit" in first.message or "not an eltkit" in first.message:
                         raise
                     try:  # a history we may read but not write (another user's, a read-only disk)
-                        self.store = HistoryStore(self.path, readonly=True)
+                        self.store = HistoryStore(self.path, readonly=True,
+                                                  busy_timeout_s=BUSY_TIMEOUT_SECONDS)
                     except HistoryError:
                         raise first from None
             return self.store
@@ -82,8 +90,9 @@ class History:
                 self._checked_interrupted = self._now()
                 self._mark_interrupted(store)
         except Exception as exc:  # noqa: BLE001 - sqlite errors become a message on screen
-            return PollResult(self._version, error=f"{self.path}: cannot read the run "
-                              f"history ({exc})")
+            hint = ("locked by another program; eltkit tries again every few seconds"
+                    if "locked" in str(exc) else "cannot read the run history")
+            return PollResult(self._version, error=f"{self.path}: {hint} ({exc})")
         if counter != self._counter:
             self._counter = counter
             self._version += 1
@@ -211,6 +220,8 @@ class RunData:
     counts: dict[str, int]
     eta_s: float | None
     dag_error: str | None = None
+    #: unique ids whose record changed since the previous read; None: everything may have
+    changed: frozenset[str] | None = None
 
     @property
     def failures(self) -> list[NodeRecord]:
@@ -221,7 +232,7 @@ class RunData:
 class _RunShape:
     """What does not change while a run goes: its node set's DAG order and typical durations."""
 
-    rank: dict[str, int]
+    order: list[str]
     layers: dict[str, int]
     children: dict[str, list[str]]
     durations: dict[str, float]
@@ -230,30 +241,55 @@ class _RunShape:
 
 @dataclass
 class RunReader:
-    """Reads one run again and again; the DAG order is computed once a run."""
+    """Reads one run again and again, cheaply.
+
+    The DAG order is computed once a run; each read fetches the run's rows as
+    tuples and builds records only for rows that changed, so refreshing a
+    5,000-node run costs a scan of tuples, not 5,000 new objects.
+    """
 
     catalog: Catalog
     _shapes: dict[str, _RunShape] = field(default_factory=dict)
+    _rows: dict[str, tuple[object, ...]] = field(default_factory=dict)
+    _records: dict[str, NodeRecord] = field(default_factory=dict)
+    _run_id: str | None = None
 
     def read(self, store: HistoryStore, run_id: str, now: float) -> RunData:
         run = store.run(run_id)
-        records = store.nodes(run.id)
+        rows = store.node_tuples(run.id)
+        if run.id != self._run_id:
+            self._run_id, self._rows, self._records = run.id, {}, {}
+        changed: set[str] = set()
+        previous_rows, records = self._rows, self._records
+        fresh_rows: dict[str, tuple[object, ...]] = {}
+        for row in rows:
+            uid = row[1]
+            fresh_rows[uid] = row
+            if previous_rows.get(uid) != row:
+                records[uid] = NodeRecord(*row)
+                changed.add(uid)
+        for uid in set(records) - set(fresh_rows):
+            del records[uid]
+            changed.add(uid)
+        first = not previous_rows
+        self._rows = fresh_rows
         shape = self._shapes.get(run.id)
-        if shape is None or len(shape.rank) != len(records):
-            shape = self._shape(store, records)
+        if shape is None or len(shape.order) != len(records):
+            shape = self._shape(store, list(records.values()))
             self._shapes[run.id] = shape
-        last = len(shape.rank)
-        records.sort(key=lambda r: (shape.rank.get(r.unique_id, last), r.unique_id))
+            first = True
+        ordered = [records[uid] for uid in shape.order]
         counts: dict[str, int] = {}
-        for record in records:
+        for record in ordered:
             counts[record.status] = counts.get(record.status, 0) + 1
         eta = self._eta(shape, records, now) if run.status == "running" else None
-        return RunData(run, records, shape.layers, counts, eta, self.catalog.error)
+        return RunData(run, ordered, shape.layers, counts, eta, self.catalog.error,
+                       None if first else frozenset(changed))
 
     def _shape(self, store: HistoryStore, records: list[NodeRecord]) -> _RunShape:
         uids = [record.unique_id for record in records]
         graph = self.catalog.graph()
-        rank: dict[str, int] = {}
+        order: list[str] = []
         layers: dict[str, int] = {}
         children: dict[str, list[str]] = {}
         if graph is not None:
@@ -262,36 +298,41 @@ class RunReader:
             for depth, layer in enumerate(graph.topological_layers(members)):
                 for uid in sorted(layer, key=lambda u: (graph.nodes[u].is_test,
                                                         graph.nodes[u].name, u)):
-                    rank[uid] = len(rank)
+                    order.append(uid)
                     layers[uid] = depth
             for uid in members:
                 children[uid] = [c for c in graph.children[uid] if c in member_set]
+        placed = set(order)
         by_start = sorted(records, key=lambda r: (r.started_at or float("inf"), r.unique_id))
-        for record in by_start:  # nodes the DAG does not know keep their start order
-            if record.unique_id not in rank:
-                rank[record.unique_id] = len(rank)
+        # Nodes the DAG does not know (removed since, or no manifest) keep their start order.
+        order.extend(r.unique_id for r in by_start if r.unique_id not in placed)
         durations = store.typical_durations(uids)
         known = sorted(durations.values())
         fallback = known[len(known) // 2] if known else 1.0
-        return _RunShape(rank, layers, children, durations, fallback)
+        return _RunShape(order, layers, children, durations, fallback)
 
     @staticmethod
-    def _eta(shape: _RunShape, records: list[NodeRecord], now: float) -> float:
-        """Seconds of the longest chain of unfinished work (records are in DAG order)."""
-        status = {r.unique_id: r for r in records}
+    def _eta(shape: _RunShape, records: dict[str, NodeRecord], now: float) -> float:
+        """Seconds of the longest chain of unfinished work still ahead."""
         remaining: dict[str, float] = {}
-        for record in reversed(records):
-            uid = record.unique_id
+        durations, fallback, children = shape.durations, shape.fallback, shape.children
+        longest = 0.0
+        for uid in reversed(shape.order):
+            record = records[uid]
             if record.status not in ("pending", "queued", "running"):
-                remaining[uid] = 0.0
                 continue
-            own = shape.durations.get(uid, shape.fallback)
+            own = durations.get(uid, fallback)
             if record.status == "running" and record.started_at is not None:
                 own = max(0.0, own - (now - record.started_at))
-            below = max((remaining.get(c, 0.0) for c in shape.children.get(uid, ())
-                         if c in status), default=0.0)
-            remaining[uid] = own + below
-        return max(remaining.values(), default=0.0)
+            below = 0.0
+            for child in children.get(uid, ()):
+                value = remaining.get(child, 0.0)
+                if value > below:
+                    below = value
+            remaining[uid] = total = own + below
+            if total > longest:
+                longest = total
+        return longest
 
 
 # -- the node screen --------------------------------------------------------------------

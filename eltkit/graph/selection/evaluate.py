@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from eltkit.graph.dag import Graph
-from eltkit.graph.nodes import TEST_TYPES
 from eltkit.graph.selection.methods import MethodContext, search
 from eltkit.graph.selection.spec import Criteria, IndirectSelection, Spec
 
@@ -31,6 +30,7 @@ class Selector:
         self.graph = graph
         self.context = context
         self._nodes = list(graph.nodes.values())
+        self.tests_of = graph.test_children.__getitem__
 
     def select(self, spec: Spec) -> SelectionResult:
         warnings: list[str] = []
@@ -72,19 +72,20 @@ class Selector:
         """Bring along tests of selected nodes, per the indirect-selection mode."""
         direct = set(selected)
         indirect: set[str] = set()
+        if mode == IndirectSelection.EAGER:  # any selected parent brings a test along
+            for uid in selected:
+                direct.update(self.tests_of(uid))
+            return direct, indirect
         buildable: set[str] = set()
         if mode == IndirectSelection.BUILDABLE:
             sources = {uid for uid, n in self.graph.nodes.items() if n.resource_type == "source"}
             buildable = selected | self.graph.upstream_of(selected) | sources
         nodes = self.graph.nodes
         for uid in selected:
-            for child in self.graph.children[uid]:
-                node = nodes[child]
-                if node.resource_type not in TEST_TYPES:
-                    continue
-                parents = set(node.depends_on)
+            for child in self.tests_of(uid):
+                parents = set(nodes[child].depends_on)
                 buildable_now = mode == IndirectSelection.BUILDABLE and parents <= buildable
-                if mode == IndirectSelection.EAGER or parents <= selected or buildable_now:
+                if parents <= selected or buildable_now:
                     direct.add(child)
                 else:
                     indirect.add(child)

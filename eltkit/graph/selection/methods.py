@@ -9,8 +9,11 @@ package, config, and through ``task:`` and ``resource_type:task``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from fnmatch import fnmatch
+from fnmatch import translate as fnmatch_translate
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -52,6 +55,16 @@ class MethodContext:
 
 
 Method = Callable[[Iterable[Node], str, tuple[str, ...], MethodContext], Iterator[str]]
+
+
+@lru_cache(maxsize=1024)
+def matcher(pattern: str) -> Callable[[str], bool]:
+    """fnmatch semantics, but a plain name compares with ``==``: most selectors have
+    no wildcard, and fnmatch on every tag of 10,000 nodes costs tens of milliseconds."""
+    if any(char in pattern for char in _WILDCARD_CHARS):
+        compiled = re.compile(fnmatch_translate(pattern))
+        return lambda value: compiled.match(value) is not None
+    return pattern.__eq__
 
 
 def search(
@@ -111,8 +124,14 @@ def _fqn(nodes: Iterable[Node], value: str, _: tuple[str, ...], __: MethodContex
 
 
 def _tag(nodes: Iterable[Node], value: str, _: tuple[str, ...], __: MethodContext) -> Iterator[str]:
+    if not any(char in value for char in _WILDCARD_CHARS):
+        for node in nodes:
+            if value in node.tags:
+                yield node.unique_id
+        return
+    match = matcher(value)
     for node in nodes:
-        if any(fnmatch(tag, value) for tag in node.tags):
+        if any(match(tag) for tag in node.tags):
             yield node.unique_id
 
 
@@ -139,8 +158,9 @@ def _package(
 ) -> Iterator[str]:
     if value == "this" and context.project_name:
         value = context.project_name
+    match = matcher(value)
     for node in nodes:
-        if fnmatch(node.package_name, value):
+        if match(node.package_name):
             yield node.unique_id
 
 
@@ -161,7 +181,7 @@ def _task(
     nodes: Iterable[Node], value: str, _: tuple[str, ...], __: MethodContext
 ) -> Iterator[str]:
     for node in nodes:
-        if node.resource_type == TASK and fnmatch(node.name, value):
+        if node.resource_type == TASK and matcher(value)(node.name):
             yield node.unique_id
 
 
@@ -184,12 +204,13 @@ def _source(
             f"invalid source selector value {value!r}; write source:SOURCE, "
             "source:SOURCE.TABLE or source:PACKAGE.SOURCE.TABLE"
         )
+    package_match, source_match, table_match = matcher(package), matcher(source), matcher(table)
     for node in nodes:
         if (
             node.resource_type == SOURCE
-            and fnmatch(node.package_name, package)
-            and fnmatch(node.source_name or "", source)
-            and fnmatch(node.name, table)
+            and package_match(node.package_name)
+            and source_match(node.source_name or "")
+            and table_match(node.name)
         ):
             yield node.unique_id
 
@@ -232,25 +253,34 @@ def _path(
         raise SelectionError(f"invalid path selector {value!r}: {exc}") from exc
     if not paths:
         return
+    wanted = {str(path) for path in paths}
     for node in nodes:
-        if not node.original_file_path:
+        file_path = node.original_file_path
+        if not file_path:
             continue
-        file_path = PurePosixPath(node.original_file_path)
         patch = node.patch_path.split("://", 1)[-1] if node.patch_path else None
-        if (
-            file_path in paths
-            or (patch is not None and PurePosixPath(patch) in paths)
-            or any(parent in paths for parent in file_path.parents)
+        if file_path in wanted or (patch is not None and patch in wanted) or any(
+            parent in wanted for parent in _parents(file_path)
         ):
             yield node.unique_id
+
+
+def _parents(path: str) -> Iterator[str]:
+    """``a/b/c.sql`` -> ``a/b``, ``a``, ``.``: PurePosixPath.parents without the objects."""
+    while "/" in path:
+        path = path.rsplit("/", 1)[0]
+        yield path
+    yield "."
 
 
 def _file(
     nodes: Iterable[Node], value: str, _: tuple[str, ...], __: MethodContext
 ) -> Iterator[str]:
+    match = matcher(value)
     for node in nodes:
-        path = PurePosixPath(node.original_file_path)
-        if fnmatch(path.name, value) or fnmatch(path.stem, value):
+        name = node.original_file_path.rsplit("/", 1)[-1]
+        stem = name.rsplit(".", 1)[0] if "." in name[1:] else name
+        if match(name) or match(stem):
             yield node.unique_id
 
 

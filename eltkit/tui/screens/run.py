@@ -9,14 +9,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import Footer, Header, Input, Static
 
 from eltkit.errors import EltkitError
 from eltkit.state.store import NodeRecord, RunRecord
 from eltkit.tui import format as fmt
 from eltkit.tui.data import RunData, RunReader
 from eltkit.tui.screens.base import LiveScreen, Loaded
-from eltkit.tui.widgets.keyed_table import KeyedTable, Row
+from eltkit.tui.widgets.virtual_table import Row, VirtualTable
 
 COLUMNS = [("status", "status"), ("node", "node"), ("type", "type"), ("layer", "layer"),
            ("took", "took"), ("tries", "tries"), ("message", "message")]
@@ -69,7 +69,7 @@ class RunScreen(LiveScreen):
         yield Static("loading…", id="run-summary")
         yield Input(placeholder="dbt selector, e.g. +fct_orders tag:daily (Enter applies, "
                     "Esc clears)", id="filter")
-        yield KeyedTable(COLUMNS, id="nodes")
+        yield VirtualTable(COLUMNS, id="nodes")
         yield Static("", id="problem")
         yield Footer()
 
@@ -98,7 +98,7 @@ class RunScreen(LiveScreen):
             return
         self.data = data
         self._render_summary()
-        self._render_nodes()
+        self._render_nodes(data.changed)
 
     def _tick(self) -> None:
         """Elapsed time moves on between history changes while the run goes."""
@@ -114,7 +114,6 @@ class RunScreen(LiveScreen):
         text.append(f"  {run.command} ", style="bold")
         text.append(fmt.describe_selection(run.selection))
         text.append(f"  ({run.trigger}{':' + run.job if run.job else ''})", style="dim")
-        text.append(f"\nrun {run.id}  started {clock.stamp(run.started_at)}", style="dim")
         elapsed = clock.elapsed(run.started_at, run.finished_at)
         text.append("\n")
         text.append(f"{fmt.progress(data.counts)} done  ")
@@ -122,6 +121,7 @@ class RunScreen(LiveScreen):
         text.append(f"  elapsed {fmt.duration(elapsed)}")
         if data.eta_s is not None:
             text.append(f"  ETA ~{fmt.duration(data.eta_s)}", style="bold")
+        text.append(f"\nrun {run.id}  started {clock.stamp(run.started_at)}", style="dim")
         if self.filter_text is not None and self.filter_ids is not None:
             shown = sum(1 for node in data.nodes if node.unique_id in self.filter_ids)
             text.append(f"\nfilter: {self.filter_text} ({shown} of {len(data.nodes)} nodes)",
@@ -137,12 +137,18 @@ class RunScreen(LiveScreen):
             return self.data.nodes
         return [node for node in self.data.nodes if node.unique_id in self.filter_ids]
 
-    def _render_nodes(self) -> None:
+    def _render_nodes(self, changed: frozenset[str] | None = None) -> None:
+        """Show the nodes; when only ``changed`` rows changed, touch only those (and running)."""
         data = self.data
         if data is None:
             return
-        table = self.query_one("#nodes", KeyedTable)
-        table.sync([self._row(node, data) for node in self._visible()])
+        table = self.query_one("#nodes", VirtualTable)
+        if changed is not None and table.row_count:
+            touched = [node for node in data.nodes
+                       if node.unique_id in changed or node.status == "running"]
+            table.update_rows([self._row(node, data) for node in touched])
+        else:
+            table.sync([self._row(node, data) for node in self._visible()])
         if not self._placed_cursor and table.keys:
             self._placed_cursor = True
             failures = data.failures
@@ -185,17 +191,17 @@ class RunScreen(LiveScreen):
     def highlighted_node(self) -> NodeRecord | None:
         if self.data is None:
             return None
-        key = self.query_one("#nodes", KeyedTable).cursor_key
+        key = self.query_one("#nodes", VirtualTable).cursor_key
         return next((node for node in self.data.nodes if node.unique_id == key), None)
 
     def selected_run(self) -> RunRecord | None:
         return self.data.run if self.data is not None else None
 
-    @on(DataTable.RowHighlighted, "#nodes")
+    @on(VirtualTable.RowHighlighted, "#nodes")
     def _highlighted(self) -> None:
         self._render_problem()
 
-    @on(DataTable.RowSelected, "#nodes")
+    @on(VirtualTable.RowSelected, "#nodes")
     def _selected(self) -> None:
         self.action_open()
 
@@ -210,22 +216,22 @@ class RunScreen(LiveScreen):
         box = self.query_one("#filter", Input)
         if box.has_focus:
             box.display = False
-            self.query_one("#nodes", KeyedTable).focus()
+            self.query_one("#nodes", VirtualTable).focus()
         elif self.filter_ids is not None:
             self.clear_filter()
         else:
             self.app.pop_screen()
 
     def action_cursor_down(self) -> None:
-        self.query_one("#nodes", KeyedTable).action_cursor_down()
+        self.query_one("#nodes", VirtualTable).action_cursor_down()
 
     def action_cursor_up(self) -> None:
-        self.query_one("#nodes", KeyedTable).action_cursor_up()
+        self.query_one("#nodes", VirtualTable).action_cursor_up()
 
     # -- failures -------------------------------------------------------------------------
 
     def action_next_failure(self, step: int = 1) -> None:
-        table = self.query_one("#nodes", KeyedTable)
+        table = self.query_one("#nodes", VirtualTable)
         if self.data is None:
             return
         failed = {node.unique_id for node in self.data.failures}
@@ -284,7 +290,7 @@ class RunScreen(LiveScreen):
         self.filter_text, self.filter_ids = message.data
         box = self.query_one("#filter", Input)
         box.display = False
-        self.query_one("#nodes", KeyedTable).focus()
+        self.query_one("#nodes", VirtualTable).focus()
         self._render_summary()
         self._render_nodes()
         self.loads += 1
@@ -295,6 +301,6 @@ class RunScreen(LiveScreen):
         box = self.query_one("#filter", Input)
         box.value = ""
         box.display = False
-        self.query_one("#nodes", KeyedTable).focus()
+        self.query_one("#nodes", VirtualTable).focus()
         self._render_summary()
         self._render_nodes()

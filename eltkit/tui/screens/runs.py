@@ -8,13 +8,13 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import Footer, Header, Static
 
 from eltkit.state.store import RunRecord
 from eltkit.tui import format as fmt
 from eltkit.tui.data import RunsData, read_runs
 from eltkit.tui.screens.base import LiveScreen, Loaded
-from eltkit.tui.widgets.keyed_table import KeyedTable, Row
+from eltkit.tui.widgets.virtual_table import Row, VirtualTable
 
 EMPTY_MESSAGE = "no runs yet: start one with `eltkit run` (or press s here)"
 COLUMNS = [("status", "status"), ("started", "started"), ("took", "took"),
@@ -45,11 +45,11 @@ class RunsScreen(LiveScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("loading the run history…", id="runs-empty")
-        yield KeyedTable(COLUMNS, id="runs")
+        yield VirtualTable(COLUMNS, id="runs")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#runs", KeyedTable).display = False
+        self.query_one("#runs", VirtualTable).display = False
         if self.eltkit.version >= 0:
             self.reload()
 
@@ -65,7 +65,7 @@ class RunsScreen(LiveScreen):
 
     def show(self, data: Any, error: str | None) -> None:
         empty = self.query_one("#runs-empty", Static)
-        table = self.query_one("#runs", KeyedTable)
+        table = self.query_one("#runs", VirtualTable)
         if error is not None:
             empty.update(Text(error, style="red"))
             return
@@ -97,15 +97,15 @@ class RunsScreen(LiveScreen):
     def selected_run(self) -> RunRecord | None:
         if self.data is None:
             return None
-        key = self.query_one("#runs", KeyedTable).cursor_key
+        key = self.query_one("#runs", VirtualTable).cursor_key
         return next((run for run in self.data.runs if run.id == key), None)
 
-    @on(DataTable.RowHighlighted, "#runs")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._followed_latest = event.cursor_row == 0
+    @on(VirtualTable.RowHighlighted, "#runs")
+    def _highlighted(self, event: VirtualTable.RowHighlighted) -> None:
+        self._followed_latest = event.table.cursor_row == 0
 
-    @on(DataTable.RowSelected, "#runs")
-    def _selected(self, event: DataTable.RowSelected) -> None:
+    @on(VirtualTable.RowSelected, "#runs")
+    def _selected(self) -> None:
         self.action_open()
 
     def action_open(self) -> None:
@@ -116,7 +116,7 @@ class RunsScreen(LiveScreen):
             self.app.push_screen(RunScreen(run.id))
 
     def action_cursor_down(self) -> None:
-        self.query_one("#runs", KeyedTable).action_cursor_down()
+        self.query_one("#runs", VirtualTable).action_cursor_down()
 
     def action_cursor_up(self) -> None:
-        self.query_one("#runs", KeyedTable).action_cursor_up()
+        self.query_one("#runs", VirtualTable).action_cursor_up()
