@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from eltkit.dbt.manifest import no_gc
 from eltkit.errors import GraphError
 from eltkit.graph.dag import Graph
 from eltkit.graph.nodes import SOURCE, TASK, TEST, UNIT_TEST, Node
@@ -40,7 +41,9 @@ def build_graph(
 ) -> Graph:
     """Join the manifest's resources and the tasks into one checked DAG."""
     project_name = manifest.get("metadata", {}).get("project_name") or ""
-    nodes = [node for section in MANIFEST_SECTIONS for node in _section_nodes(manifest, section)]
+    with no_gc():
+        nodes = [node for section in MANIFEST_SECTIONS
+                 for node in _section_nodes(manifest, section)]
     task_list = list(tasks)
     if task_list:
         nodes = _with_tasks(nodes, task_list, project_name, project_root, task_files or {})
