@@ -166,6 +166,8 @@ def _make_command(name: str, help_text: str) -> click.Command:
     @project_options
     @selection_options
     @execution_options
+    @click.option("--trigger", type=click.Choice(["cli", "tui", "schedule"]), default="cli",
+                  hidden=True, help="What started the run, as recorded in the history.")
     @handle_errors
     def command(**kwargs: Any) -> None:
         _run_command(name, **kwargs)

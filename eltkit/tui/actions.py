@@ -62,7 +62,8 @@ class Launcher:
         return Launched(argv, process.pid, log)
 
     def start(self, text: str) -> Launched:
-        return self.launch(parse_start(text))
+        """Start a run; the history records it as started from the TUI."""
+        return self.launch([*parse_start(text), "--trigger", "tui"])
 
     def retry(self, run: RunRecord) -> Launched:
         if run.status == "running":

@@ -104,6 +104,7 @@ class RunScreen(LiveScreen):
         """Elapsed time moves on between history changes while the run goes."""
         if self.data is not None and self.data.run.status == "running" and self.is_current:
             self._render_summary()
+            self._render_nodes(frozenset())  # the running rows' times
 
     def _render_summary(self) -> None:
         data = self.data

@@ -50,6 +50,7 @@ class RunsScreen(LiveScreen):
 
     def on_mount(self) -> None:
         self.query_one("#runs", VirtualTable).display = False
+        self.set_interval(1.0, self._tick)
         if self.eltkit.version >= 0:
             self.reload()
 
@@ -84,6 +85,16 @@ class RunsScreen(LiveScreen):
             table.move_cursor(row=0, animate=False)
         if self.focused is None:
             table.focus()
+
+    def _tick(self) -> None:
+        """The duration of running runs moves on between history changes."""
+        data = self.data
+        if data is None or not self.is_current:
+            return
+        running = [run for run in data.runs if run.status == "running"]
+        if running:
+            self.query_one("#runs", VirtualTable).update_rows(
+                [self._row(run, data) for run in running])
 
     def _row(self, run: RunRecord, data: RunsData) -> Row:
         clock = self.eltkit.clock

@@ -1,0 +1,43 @@
+"""The TUI starts without dbt: it reads the manifest as JSON, only when a screen needs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = """
+import asyncio, sys
+from pathlib import Path
+from eltkit.cli import main  # what `eltkit tui` imports
+from eltkit.project import load_project
+from eltkit.run.runner import history_path
+from eltkit.tui.app import make_app
+from eltkit.tui.screens.node import NodeScreen
+from eltkit.tui.screens.run import RunScreen
+
+async def go():
+    project = load_project(Path(sys.argv[1]), parse=False)
+    app = make_app(project, history_path(project))
+    async with app.run_test() as pilot:
+        for screen_type, key in ((None, None), (RunScreen, "enter"), (NodeScreen, "enter")):
+            if key:
+                await pilot.press(key)
+            for _ in range(200):
+                if getattr(app.screen, "loads", 0) and (
+                        screen_type is None or isinstance(app.screen, screen_type)):
+                    break
+                await pilot.pause(0.05)
+        assert isinstance(app.screen, NodeScreen), app.screen
+        assert app.catalog.graph() is not None
+    print(sorted(m for m in sys.modules if m == "dbt" or m.startswith("dbt.")))
+
+asyncio.run(go())
+"""
+
+
+def test_the_tui_never_imports_dbt(history_template: Path) -> None:
+    result = subprocess.run([sys.executable, "-c", SCRIPT, str(history_template)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
