@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+# pytester drives the pytest plugin's tests (tests/plugin/). pytest accepts
+# pytest_plugins only in a top-level conftest, so it is declared here.
+pytest_plugins = ["pytester"]
+
 REPO = Path(__file__).resolve().parent.parent
 PROJECTS = Path(__file__).resolve().parent / "projects"
 SAMPLE_PROJECT = REPO / "sample_dbt_project"
