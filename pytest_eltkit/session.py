@@ -34,6 +34,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import yaml
 
+from eltkit.dbt.invoke import release_dbt_duckdb
 from eltkit.errors import EltkitError
 
 if TYPE_CHECKING:
@@ -112,25 +113,6 @@ def pointed_at(workspace: Workspace) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-
-
-def release_dbt_duckdb() -> None:
-    """Close the DuckDB database dbt-duckdb keeps open after an in-process invocation.
-
-    dbt-duckdb caches one database instance per process and leaves it open when
-    dbt returns, so the file stays locked against other processes (a common
-    complaint after programmatic dbt runs) and a later connection with another
-    configuration fails. Closing it after every invocation leaves nothing open.
-    """
-    try:
-        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    except ImportError:  # dbt-duckdb not installed: nothing was opened
-        return
-    environment = getattr(DuckDBConnectionManager, "_ENV", None)
-    if environment is not None:
-        with contextlib.suppress(Exception):
-            environment.close()
-    DuckDBConnectionManager.close_all_connections()  # type: ignore[no-untyped-call]
 
 
 def locate_project(settings: Settings) -> Path:

@@ -112,6 +112,11 @@ def test_model_edit_rebuilds_it_and_its_downstream(dev: DevProcess) -> None:
     runs = json.loads(run_cli("history", "--json", cwd=dev.project).stdout)
     assert runs[0]["trigger"] == "dev"
     assert runs[0]["status"] == "success"
+    # Between saves the dev process holds no lock on the warehouse: a run elsewhere can write.
+    import duckdb
+
+    with duckdb.connect(str(dev.project / "target" / "jaffle.duckdb")) as db:
+        assert db.execute("select count(*) from fct_payments").fetchone()[0] > 0
 
 
 def test_macro_edit_rebuilds_its_users(dev: DevProcess) -> None:

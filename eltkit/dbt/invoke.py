@@ -9,6 +9,7 @@ dbt's worker threads, so it only enqueues, and never raises.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -117,6 +118,8 @@ def run_segment(
     except KeyboardInterrupt:
         interrupted = True
         result = None
+    finally:
+        release_dbt_duckdb()
     if result is not None:
         exception = result.exception
         if isinstance(exception, KeyboardInterrupt):
@@ -130,6 +133,27 @@ def run_segment(
         elif error:
             emit(NodeFinished(uid, ERROR, error))
     emit(SegmentDone(frozenset(wanted), error=error, interrupted=interrupted))
+
+
+def release_dbt_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open after an in-process invocation.
+
+    dbt-duckdb caches one database environment per process and leaves it open when
+    dbt returns, so the file stays locked against every other process: `eltkit dev`
+    idling between saves would block an `eltkit run` in another terminal. This
+    reaches into dbt-duckdb's connection manager (no public API closes it); if that
+    changes, the worst case is the lock held until the process exits, as before.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # dbt-duckdb not installed: nothing was opened
+        return
+    environment = getattr(DuckDBConnectionManager, "_ENV", None)
+    if environment is not None:
+        with contextlib.suppress(Exception):
+            environment.close()
+    with contextlib.suppress(Exception):
+        DuckDBConnectionManager.close_all_connections()  # type: ignore[no-untyped-call]
 
 
 def _settle_from_results(results: Any, missing: set[str], reported: set[str],
