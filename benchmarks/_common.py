@@ -62,6 +62,16 @@ class Timed:
     returncode: int
     stdout: str
     stderr: str
+    cpu_s: float = float("nan")  # user + system CPU time of the command (and its children)
+
+
+def _children_cpu() -> float:
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on Unix
+        return float("nan")
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_timed(
@@ -70,12 +80,14 @@ def run_timed(
 ) -> Timed:
     """Run ``args`` in ``cwd``; wall clock from start to exit (perf_counter around run)."""
     argv = [str(arg) for arg in args]
+    cpu_before = _children_cpu()
     started = time.perf_counter()
     completed = subprocess.run(
         argv, cwd=cwd, env=dict(env) if env is not None else clean_env(),
         capture_output=True, text=True, timeout=timeout, check=False,
     )
     seconds = time.perf_counter() - started
+    cpu = _children_cpu() - cpu_before
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(
@@ -89,7 +101,7 @@ def run_timed(
         raise BenchmarkError(
             f"`{' '.join(argv)}` in {cwd} exited {completed.returncode}{where}:\n{tail}"
         )
-    return Timed(argv, seconds, completed.returncode, completed.stdout, completed.stderr)
+    return Timed(argv, seconds, completed.returncode, completed.stdout, completed.stderr, cpu)
 
 
 def median(values: Sequence[float]) -> float:
@@ -133,6 +145,24 @@ class Facts:
     mode: str = "full"
     duration_s: float | None = None
     notes: list[str] = field(default_factory=list)
+    source_start: str = ""
+    source_end: str = ""
+
+
+def source_fingerprint() -> str:
+    """A digest of eltkit's source (eltkit/**/*.py and pyproject.toml), to tell whether
+    the code under test changed while the benchmark ran."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    files = [*sorted((REPO_ROOT / "eltkit").rglob("*.py")), REPO_ROOT / "pyproject.toml"]
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        digest.update(path.relative_to(REPO_ROOT).as_posix().encode() + b"\0" + data + b"\0")
+    return digest.hexdigest()[:12]
 
 
 def _version(distribution: str) -> str:
@@ -174,4 +204,5 @@ def machine_facts(mode: str) -> Facts:
         versions={name: _version(name) for name in ("eltkit", "dbt-core", "dbt-duckdb", "duckdb")},
         load_start=load_average(),
         mode=mode,
+        source_start=source_fingerprint(),
     )

@@ -127,8 +127,8 @@ async def measure_refresh(project: Path, n: int, batches: int = 10) -> dict[str,
         original_show(self, *args)
         applies.append(time.perf_counter() - started)
 
-    data.RunReader.read = timed_read  # type: ignore[method-assign]
-    RunScreen.show = timed_show  # type: ignore[method-assign]
+    data.RunReader.read = timed_read  # type: ignore[method-assign,assignment]
+    RunScreen.show = timed_show  # type: ignore[method-assign,assignment]
     try:
         app = make_app(loaded, history, settings=Settings(poll_seconds=0.5),
                        catalog=data.Catalog(loaded, graph))

@@ -29,8 +29,10 @@ class ListingResult:
     n_models: int
     parse_s: float = 0.0
     eltkit_ls_s: list[float] = field(default_factory=list)
+    eltkit_ls_cpu_s: list[float] = field(default_factory=list)
     eltkit_ls_json_s: float = 0.0
     dbt_ls_s: list[float] = field(default_factory=list)
+    dbt_ls_cpu_s: list[float] = field(default_factory=list)
     eltkit_listed: int = 0  # every node eltkit ls printed, tasks included
     eltkit_tasks: int = 0
     eltkit_dbt_nodes: int = 0
@@ -92,7 +94,8 @@ def measure_listing(
         if timed.stdout != first.stdout:
             raise BenchmarkError(f"eltkit ls N={n_models}: output changed between runs")
         result.eltkit_ls_s.append(timed.seconds)
-    log(f"ls N={n_models}: eltkit ls {['%.2f' % s for s in result.eltkit_ls_s]} s")
+        result.eltkit_ls_cpu_s.append(timed.cpu_s)
+    log(f"ls N={n_models}: eltkit ls {', '.join(f'{s:.2f}' for s in result.eltkit_ls_s)} s")
 
     dbt_ids: set[str] = set()
     dbt_args = [dbt, "ls", "--select", LS_SELECT, "--profiles-dir", ".",
@@ -101,7 +104,8 @@ def measure_listing(
         timed = run_timed(dbt_args, project, log=logs / f"ls_{n_models}_dbt_{rep}.log")
         dbt_ids = _unique_ids(timed.stdout)
         result.dbt_ls_s.append(timed.seconds)
-    log(f"ls N={n_models}: dbt ls {['%.2f' % s for s in result.dbt_ls_s]} s")
+        result.dbt_ls_cpu_s.append(timed.cpu_s)
+    log(f"ls N={n_models}: dbt ls {', '.join(f'{s:.2f}' for s in result.dbt_ls_s)} s")
 
     # After dbt ls rewrote target/manifest.json: eltkit must still reuse it.
     timed = run_timed([eltkit, "ls", "--select", LS_SELECT, "--output", "json"], project,
