@@ -7,10 +7,10 @@ so parallel branches are not summed as if they ran one after another.
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import IO
 
+from eltkit.durations import duration
 from eltkit.run.events import Event, NodeFinished, NodeStarted
 from eltkit.run.executor import TERMINAL, NodeState
 from eltkit.run.plan import Plan
@@ -62,13 +62,13 @@ class ProgressPrinter:
         label, style = _STYLE.get(state.status, (state.status.upper(), "white"))
         kind = node.resource_type if node.resource_type != "model" else (node.materialized
                                                                           or "model")
-        duration = f" [{event.duration_s:.2f}s]" if event.duration_s is not None else ""
+        took = f" [{event.duration_s:.2f}s]" if event.duration_s is not None else ""
         elapsed = time.monotonic() - self.started
         eta = self.eta(states)
-        timing = f"  {_clock(elapsed)} elapsed" + (f", ~{_clock(eta)} left" if eta else "")
+        timing = f"  {duration(elapsed)} elapsed" + (f", ~{duration(eta)} left" if eta else "")
         status = self._paint(f"{label:<7}", style)
         line = (f"[{self.done:>{self._width}}/{self.total}] {status} {kind} "
-                f"{node.search_name}{duration}{timing}")
+                f"{node.search_name}{took}{timing}")
         if state.status not in ("success",) and state.message:
             line += f"\n{'':>{2 * self._width + 4}}{self._paint(state.message, style)}"
         self._write(line)
@@ -116,16 +116,3 @@ def _median(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[len(ordered) // 2]
 
-
-def _clock(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m{secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
-
-
-def default_stream() -> IO[str]:
-    return sys.stdout

@@ -14,6 +14,8 @@ from datetime import datetime, tzinfo
 
 from rich.text import Text
 
+from eltkit.durations import duration as duration  # the screens import it from here
+
 #: status -> (glyph, style). Single-cell glyphs only: they must line up in any terminal.
 NODE_STYLES: dict[str, tuple[str, str]] = {
     "pending": ("·", "dim"),
@@ -68,20 +70,6 @@ def progress(counts: dict[str, int]) -> str:
     total = sum(counts.values())
     done = sum(n for status, n in counts.items() if status in DONE_NODE_STATUSES)
     return f"{done}/{total}"
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    if seconds < 10:
-        return f"{seconds:.2f}s"
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m{secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
 
 
 @dataclass
