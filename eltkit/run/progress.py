@@ -64,7 +64,7 @@ class ProgressPrinter:
                                                                           or "model")
         took = f" [{event.duration_s:.2f}s]" if event.duration_s is not None else ""
         elapsed = time.monotonic() - self.started
-        eta = self.eta(states)
+        eta = self.eta(states) if self.done < self.total else 0.0
         timing = f"  {duration(elapsed)} elapsed" + (f", ~{duration(eta)} left" if eta else "")
         status = self._paint(f"{label:<7}", style)
         line = (f"[{self.done:>{self._width}}/{self.total}] {status} {kind} "
