@@ -76,6 +76,73 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX freshness_by_source ON freshness_checks (unique_id, checked_at);
     """,
+    # 3: jobs and the scheduler, notifications, SLAs
+    """
+    ALTER TABLE runs ADD COLUMN job_run_id TEXT;
+    CREATE TABLE job_runs (
+        id TEXT PRIMARY KEY,
+        job TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        interval_start REAL,
+        interval_end REAL,
+        status TEXT NOT NULL,
+        attempt INTEGER NOT NULL DEFAULT 1,
+        queued_at REAL NOT NULL,
+        not_before REAL,
+        started_at REAL,
+        finished_at REAL,
+        pid INTEGER,
+        host TEXT,
+        backfill_id TEXT,
+        message TEXT
+    );
+    CREATE INDEX job_runs_by_job ON job_runs (job, interval_end);
+    CREATE INDEX job_runs_by_status ON job_runs (status);
+    CREATE TABLE job_state (
+        job TEXT PRIMARY KEY,
+        paused INTEGER NOT NULL DEFAULT 0,
+        paused_reason TEXT,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        cursor REAL,
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE scheduler_lock (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        heartbeat_at REAL NOT NULL
+    );
+    CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        source TEXT NOT NULL,
+        name TEXT NOT NULL,
+        event TEXT NOT NULL,
+        action TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        detail TEXT
+    );
+    CREATE INDEX notifications_by_name ON notifications (source, name, at);
+    CREATE TABLE sla_evaluations (
+        id INTEGER PRIMARY KEY,
+        sla TEXT NOT NULL,
+        evaluated_at REAL NOT NULL,
+        due_at REAL,
+        state TEXT NOT NULL,
+        reason TEXT,
+        predicted_finish REAL
+    );
+    CREATE INDEX sla_evaluations_by_sla ON sla_evaluations (sla, evaluated_at);
+    CREATE TABLE sla_escalations (
+        sla TEXT NOT NULL,
+        due_at REAL NOT NULL,
+        step INTEGER NOT NULL,
+        fired_at REAL NOT NULL,
+        PRIMARY KEY (sla, due_at, step)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

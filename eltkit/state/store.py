@@ -56,6 +56,7 @@ class RunRecord:
     vars: dict[str, Any]
     retry_of: str | None
     message: str | None
+    job_run_id: str | None = None
 
     @property
     def duration_s(self) -> float:
@@ -65,6 +66,7 @@ class RunRecord:
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id, "status": self.status, "trigger": self.trigger, "job": self.job,
+            "job_run_id": self.job_run_id,
             "command": self.command, "selection": self.selection,
             "started_at": _iso(self.started_at), "finished_at": _iso(self.finished_at),
             "duration_s": round(self.duration_s, 3), "pid": self.pid, "host": self.host,
@@ -212,7 +214,7 @@ class HistoryStore:
         self, *, command: str, selection: dict[str, Any], trigger: str, project_dir: Path,
         target: str | None, threads: int | None, vars: dict[str, Any],
         nodes: Iterable[tuple[str, str, str]], job: str | None = None,
-        retry_of: str | None = None,
+        retry_of: str | None = None, job_run_id: str | None = None,
     ) -> str:
         """Record a new running run and its planned nodes (all ``pending``)."""
         run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
@@ -222,11 +224,12 @@ class HistoryStore:
             try:
                 self._connection.execute(
                     "INSERT INTO runs (id, command, selection, trigger, job, status, started_at,"
-                    " heartbeat_at, pid, host, user, project_dir, target, threads, vars, retry_of)"
-                    " VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " heartbeat_at, pid, host, user, project_dir, target, threads, vars, retry_of,"
+                    " job_run_id)"
+                    " VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (run_id, command, json.dumps(selection), trigger, job, now, now, os.getpid(),
                      socket.gethostname(), _user(), str(project_dir), target, threads,
-                     json.dumps(vars, default=str), retry_of),
+                     json.dumps(vars, default=str), retry_of, job_run_id),
                 )
                 self._connection.executemany(
                     "INSERT INTO node_results (run_id, unique_id, name, resource_type, status)"

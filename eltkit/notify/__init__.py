@@ -1,0 +1,1 @@
+"""Notifications: what eltkit does when a job fails, a circuit opens or an SLA slips."""
