@@ -30,14 +30,15 @@ run:
   default_retries: 2
   pools: {warehouse: 1}
 jobs:
-  nightly: {schedule: "0 5 * * *"}
+  nightly: {schedule: "0 5 * * *", steps: [build]}
 """))
     assert config.dbt.project_dir == Path("dbt")
     assert config.dbt.threads == 8
     assert config.dbt.vars == {"day": "2026-11-01"}
     assert config.tasks == ["tasks/extract.py", "my_pkg.tasks"]
     assert config.run.pools == {"warehouse": 1}
-    assert config.jobs["nightly"]["schedule"] == "0 5 * * *"
+    assert config.jobs["nightly"].schedule == "0 5 * * *"
+    assert [step.kind for step in config.jobs["nightly"].steps] == ["build"]
 
 
 def test_empty_file_means_defaults(tmp_path: Path) -> None:

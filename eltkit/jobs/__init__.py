@@ -1,0 +1,1 @@
+"""Jobs: named, triggered sequences of steps, and the scheduler that runs them."""
