@@ -15,9 +15,10 @@ written to the history, the logs or an error message.
 from __future__ import annotations
 
 import os
+import shlex
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from eltkit.config_types import Duration
 
@@ -57,6 +58,19 @@ class CommandAction(_Strict):
     kind: Literal["command"] = "command"
     command: str = Field(min_length=1)
     timeout: Duration = 60.0
+
+    @field_validator("command")
+    @classmethod
+    def _splits_like_a_shell_line(cls, value: str) -> str:
+        """Reject at load time what would only fail when the alert fires."""
+        try:
+            words = shlex.split(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"cannot split {value!r} into words ({exc}); check the quotes") from exc
+        if not words:
+            raise ValueError("the command is blank; give a program to run, e.g. ./notify.sh")
+        return value
 
 
 def _tag_action(value: Any) -> Any:
