@@ -396,7 +396,10 @@ class Scheduler:
             active = sum(1 for run in self.running.values() if run.job == record.job)
             if active >= job.max_active_runs:
                 continue
+            if record.id in self.running:
+                continue
             launched = self.launcher.start(record.id, record.job)
+            records.mark_launched(self.store, record.id, launched.process.pid)
             self.running[record.id] = launched
             report.started.append(record.id)
             self.echo(f"{record.job}: started job run {record.id} (log: {launched.log_path})")

@@ -96,6 +96,14 @@ def queue_job_run(store: HistoryStore, job: str, reason: str, *, now: float,
     return job_run_id
 
 
+def mark_launched(store: HistoryStore, job_run_id: str, pid: int) -> None:
+    """The scheduler started the job run's process: it is running from now on (and a
+    restarted scheduler will neither start it twice nor lose it if the process dies)."""
+    store._write("UPDATE job_runs SET status = 'running', started_at = ?, pid = ?, host = ?"
+                 " WHERE id = ? AND status = 'queued'",
+                 (time.time(), pid, socket.gethostname(), job_run_id))
+
+
 def start_job_run(store: HistoryStore, job_run_id: str) -> None:
     """Mark a job run as started by this process (its pid tells a crash later)."""
     store._write("UPDATE job_runs SET status = 'running', started_at = ?, pid = ?, host = ?"
