@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from eltkit.cli_common import echo_json, handle_errors, project_options
+from eltkit.cli_run import _exit
 from eltkit.errors import RUN_FAILED_EXIT_CODE, ConfigError
 
 
@@ -229,8 +230,7 @@ def trigger_command(project_dir: Path | None, target: str | None, profiles_dir: 
     finally:
         store.close()
     click.echo(f"\n{name}: {status.upper()}: {record.message} (job run {job_run_id})")
-    if status != "success":
-        sys.exit(RUN_FAILED_EXIT_CODE)
+    _exit(0 if status == "success" else RUN_FAILED_EXIT_CODE)
 
 
 @click.command("job-run", hidden=True)
@@ -248,8 +248,7 @@ def job_run_command(project_dir: Path | None, target: str | None, profiles_dir: 
     status = execute_job_run(project, job_run_id, trigger=recorded_as,
                              reporter=_progress_reporter(f"job run {job_run_id}"))
     click.echo(f"job run {job_run_id}: {status}")
-    if status != "success":
-        sys.exit(RUN_FAILED_EXIT_CODE)
+    _exit(0 if status == "success" else RUN_FAILED_EXIT_CODE)
 
 
 @click.command("backfill")
@@ -316,8 +315,7 @@ def backfill_command(project_dir: Path | None, target: str | None, profiles_dir:
         click.echo(f"\nbackfill {name}: {len(results) - len(failed)} succeeded, "
                    f"{len(failed)} failed, {len(planned) - len(to_run)} skipped (already "
                    "succeeded); run the same command again to retry the failed ones")
-    if failed:
-        sys.exit(RUN_FAILED_EXIT_CODE)
+    _exit(RUN_FAILED_EXIT_CODE if failed else 0)
 
 
 def _print_backfill_plan(name: str, job: Any, planned: list[Any], as_json: bool) -> None:

@@ -94,6 +94,17 @@ def built_sample(built_sample_template: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(built_sample_template, tmp_path / "sample_dbt_project"))
 
 
+@pytest.fixture(scope="session")
+def jobs_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/projects/jobs (a task and a model that record their data interval), parsed."""
+    return _parsed_template(tmp_path_factory, PROJECTS / "jobs", "jobs")
+
+
+@pytest.fixture
+def jobs_project(jobs_template: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(jobs_template, tmp_path / "jobs"))
+
+
 @pytest.fixture
 def cli() -> Callable[..., CliResult]:
     return run_cli

@@ -7,17 +7,16 @@ fake, so cron fires, catchup gaps and debounce windows need no waiting.
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from eltkit.jobs.clock import FakeClock
@@ -28,30 +27,10 @@ from eltkit.run.runner import open_history
 from eltkit.state import jobs as records
 from eltkit.state.notifications import notifications
 from eltkit.state.store import HistoryStore
-from tests.conftest import PROJECTS, run_cli
+from tests.conftest import run_cli
+from tests.jobs_helpers import set_jobs, warehouse_rows
 
 PARIS_SPRING = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="session")
-def jobs_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    template = Path(shutil.copytree(PROJECTS / "jobs",
-                                    tmp_path_factory.mktemp("jobs") / "jobs"))
-    result = run_cli("ls", cwd=template)
-    assert result.returncode == 0, result.stderr
-    return template
-
-
-@pytest.fixture
-def project_dir(jobs_template: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(jobs_template, tmp_path / "jobs"))
-
-
-def set_jobs(project_dir: Path, jobs: str) -> None:
-    """Replace the jobs: section of the test project's eltkit.yml."""
-    path = project_dir / "eltkit.yml"
-    head = path.read_text().split("jobs:")[0]
-    path.write_text(head + "jobs:\n" + jobs)
 
 
 class Harness:
@@ -83,27 +62,25 @@ class Harness:
         self.store.close()
 
 
+MakeHarness = Callable[..., Harness]
+
+
 @pytest.fixture
-def harness(project_dir: Path) -> Iterator[Harness]:
+def harness(jobs_project: Path) -> Iterator[MakeHarness]:
     made: list[Harness] = []
 
     def make(start: datetime = PARIS_SPRING) -> Harness:
-        made.append(Harness(project_dir, start))
+        made.append(Harness(jobs_project, start))
         return made[-1]
 
-    yield make  # type: ignore[misc]
+    yield make
     for item in made:
         item.close()
 
 
-def warehouse_rows(project_dir: Path, sql: str) -> list[tuple[object, ...]]:
-    with duckdb.connect(str(project_dir / "target" / "jobs.duckdb"), read_only=True) as db:
-        return db.execute(sql).fetchall()
-
-
 def test_cron_fires_at_wall_clock_times_across_the_spring_dst_change(
-        project_dir: Path, harness) -> None:  # type: ignore[no-untyped-def]
-    set_jobs(project_dir, """
+        jobs_project: Path, harness: MakeHarness) -> None:
+    set_jobs(jobs_project, """
   daily:
     schedule: "30 2 * * *"
     timezone: Europe/Paris
@@ -127,7 +104,7 @@ def test_cron_fires_at_wall_clock_times_across_the_spring_dst_change(
     assert [run.interval_start for run in runs[1:]] == [
         fire.timestamp() for fire in expected[:-1]]
     # The task got each interval in its context: what it wrote is in the warehouse.
-    assert warehouse_rows(project_dir, "select interval_end from raw.events order by 1") == [
+    assert warehouse_rows(jobs_project, "select interval_end from raw.events order by 1") == [
         ("2026-03-28T01:30:00+00:00",), ("2026-03-29T01:00:00+00:00",),
         ("2026-03-30T00:30:00+00:00",)]
     steps = h.store._read("SELECT trigger, job, job_run_id FROM runs ORDER BY started_at")
@@ -139,9 +116,10 @@ def test_cron_fires_at_wall_clock_times_across_the_spring_dst_change(
     ("    catchup: false\n", 1, "2 missed intervals not run: catchup is off"),
     ("    max_catchup: 2\n", 2, "1 missed interval not run: more than max_catchup (2)"),
 ])
-def test_catchup_after_a_three_day_gap(project_dir: Path, harness, settings: str,  # type: ignore[no-untyped-def]
-                                       queued: int, skipped_message: str | None) -> None:
-    set_jobs(project_dir, f"""
+def test_catchup_after_a_three_day_gap(jobs_project: Path, harness: MakeHarness,
+                                       settings: str, queued: int,
+                                       skipped_message: str | None) -> None:
+    set_jobs(jobs_project, f"""
   daily:
     schedule: "0 6 * * *"
     steps: [{{task: load_events}}]
@@ -168,14 +146,14 @@ def test_catchup_after_a_three_day_gap(project_dir: Path, harness, settings: str
     assert len(h.scheduler.tick().started) == min(1, queued - 1)
 
 
-def test_max_active_runs_two_starts_two(project_dir: Path, harness) -> None:  # type: ignore[no-untyped-def]
-    set_jobs(project_dir, """
+def test_max_active_runs_two_starts_two(jobs_project: Path, harness: MakeHarness) -> None:
+    set_jobs(jobs_project, """
   hourly:
     schedule: "0 * * * *"
     max_active_runs: 2
     steps: [{task: load_events}]
 """)
-    (project_dir / "hang_on").write_text("2026")  # every interval hangs: they stay running
+    (jobs_project / "hang_on").write_text("2026")  # every interval hangs: they stay running
     h = harness(datetime(2026, 11, 1, 12, 30, tzinfo=UTC))
     h.scheduler.start()
     h.clock.advance(hours=3)
@@ -185,8 +163,9 @@ def test_max_active_runs_two_starts_two(project_dir: Path, harness) -> None:  # 
     assert [run.status for run in h.runs("hourly")].count("queued") == 1
 
 
-def test_after_fires_only_when_the_upstream_job_succeeded(project_dir: Path, harness) -> None:  # type: ignore[no-untyped-def]
-    (project_dir / "fail_load").write_text("")
+def test_after_fires_only_when_the_upstream_job_succeeded(jobs_project: Path,
+                                                         harness: MakeHarness) -> None:
+    (jobs_project / "fail_load").write_text("")
     h = harness()
     h.scheduler.start()
     h.clock.set(datetime(2026, 3, 28, 1, 30, tzinfo=UTC))
@@ -195,7 +174,7 @@ def test_after_fires_only_when_the_upstream_job_succeeded(project_dir: Path, har
     assert h.scheduler.tick().queued == []
     assert h.runs("report") == []
 
-    (project_dir / "fail_load").unlink()
+    (jobs_project / "fail_load").unlink()
     h.clock.set(datetime(2026, 3, 29, 1, 0, tzinfo=UTC))
     h.scheduler.tick()
     assert [status for _, status in h.settle()] == ["success"]
@@ -204,17 +183,18 @@ def test_after_fires_only_when_the_upstream_job_succeeded(project_dir: Path, har
     assert [status for _, status in h.settle()] == ["success"]
     assert h.scheduler.tick().queued == []  # one upstream success, one downstream run
     (downstream,) = h.runs("report")
-    daily = [run for run in h.runs("daily") if run.status == "success"][0]
+    daily = next(run for run in h.runs("daily") if run.status == "success")
     assert (downstream.reason, downstream.interval_end) == ("after", daily.interval_end)
     # daily's own run of interval_log (Paris time) and report's (UTC): the same instant.
-    assert sorted(warehouse_rows(project_dir, "select interval_end from interval_log")) == [
+    assert sorted(warehouse_rows(jobs_project, "select interval_end from interval_log")) == [
         ("2026-03-29T01:00:00+00:00",), ("2026-03-29T03:00:00+02:00",)]
 
 
-def test_on_file_fires_once_per_debounce_window(project_dir: Path, harness) -> None:  # type: ignore[no-untyped-def]
+def test_on_file_fires_once_per_debounce_window(jobs_project: Path,
+                                                harness: MakeHarness) -> None:
     h = harness()
     h.scheduler.start()
-    landing = project_dir / "landing"
+    landing = jobs_project / "landing"
     for name in ("a.csv", "b.csv", "c.csv"):
         (landing / name).write_text("id\n1\n")
     (landing / "notes.txt").write_text("not matched by landing/*.csv")
@@ -242,8 +222,8 @@ def test_on_file_fires_once_per_debounce_window(project_dir: Path, harness) -> N
 
 
 def test_retry_then_circuit_breaker_pauses_and_resume_clears_it(
-        project_dir: Path, harness) -> None:  # type: ignore[no-untyped-def]
-    set_jobs(project_dir, """
+        jobs_project: Path, harness: MakeHarness) -> None:
+    set_jobs(jobs_project, """
   daily:
     schedule: "0 6 * * *"
     retries: 1
@@ -252,7 +232,7 @@ def test_retry_then_circuit_breaker_pauses_and_resume_clears_it(
     on_failure: log
     steps: [{task: load_events}]
 """)
-    (project_dir / "fail_load").write_text("")
+    (jobs_project / "fail_load").write_text("")
     h = harness(datetime(2026, 11, 1, 5, 0, tzinfo=UTC))
     h.scheduler.start()
     for day in (1, 2):
@@ -273,29 +253,29 @@ def test_retry_then_circuit_breaker_pauses_and_resume_clears_it(
     h.clock.set(datetime(2026, 11, 3, 6, 0, tzinfo=UTC))
     assert h.scheduler.tick().queued == []  # paused: nothing starts
 
-    resumed = run_cli("jobs", "resume", "daily", cwd=project_dir)
+    resumed = run_cli("jobs", "resume", "daily", cwd=jobs_project)
     assert resumed.returncode == 0, resumed.stderr
     assert not records.job_state(h.store, "daily").paused
-    (project_dir / "fail_load").unlink()
+    (jobs_project / "fail_load").unlink()
     report = h.scheduler.tick()  # the fire missed while paused is caught up, not dropped
     assert len(report.queued) == 1
     assert [status for _, status in h.settle()] == ["success"]
     assert records.job_state(h.store, "daily").consecutive_failures == 0
 
 
-def test_a_second_scheduler_is_refused(project_dir: Path, harness) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_scheduler_is_refused(jobs_project: Path, harness: MakeHarness) -> None:
     h = harness()
     h.scheduler.start()
-    second = run_cli("schedule", "--once", cwd=project_dir)
+    second = run_cli("schedule", "--once", cwd=jobs_project)
     assert second.returncode == 2
     assert f"another scheduler is running (pid {os.getpid()}" in second.stderr
     h.scheduler.close()
-    third = run_cli("schedule", "--once", cwd=project_dir)
+    third = run_cli("schedule", "--once", cwd=jobs_project)
     assert third.returncode == 0, third.stderr
 
 
-def test_a_job_run_left_by_a_crash_is_queued_again(project_dir: Path) -> None:
-    project = load_project(project_dir)
+def test_a_job_run_left_by_a_crash_is_queued_again(jobs_project: Path) -> None:
+    project = load_project(jobs_project)
     store = open_history(project)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
@@ -303,7 +283,7 @@ def test_a_job_run_left_by_a_crash_is_queued_again(project_dir: Path) -> None:
     store._write("UPDATE job_runs SET status = 'running', pid = ?, host = ? WHERE id = ?",
                  (dead.pid, os.uname()[1], job_run_id))
     store.close()
-    result = run_cli("schedule", "--once", cwd=project_dir)
+    result = run_cli("schedule", "--once", cwd=jobs_project)
     assert result.returncode == 0, result.stderr
     assert "daily: queued (resume)" in result.stdout
     store = HistoryStore(store.path)
@@ -315,17 +295,17 @@ def test_a_job_run_left_by_a_crash_is_queued_again(project_dir: Path) -> None:
 
 
 def test_sigterm_stops_the_scheduler_and_records_the_cancelled_job_run(
-        project_dir: Path) -> None:
-    set_jobs(project_dir, """
+        jobs_project: Path) -> None:
+    set_jobs(jobs_project, """
   manual:
     steps: [{task: load_events}]
 """)
-    (project_dir / "hang_on").write_text("none")  # the manual run has no interval: it hangs
-    project = load_project(project_dir)
+    (jobs_project / "hang_on").write_text("none")  # the manual run has no interval: it hangs
+    project = load_project(jobs_project)
     store = open_history(project)
     job_run_id = records.queue_job_run(store, "manual", "manual", now=time.time())
     process = subprocess.Popen([sys.executable, "-m", "eltkit.cli", "schedule", "--tick", "0.2"],
-                               cwd=project_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               cwd=jobs_project, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env={**os.environ, "NO_COLOR": "1"})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -347,18 +327,16 @@ def test_sigterm_stops_the_scheduler_and_records_the_cancelled_job_run(
     store.close()
 
 
-def test_jobs_lists_next_fire_and_pause_state(project_dir: Path) -> None:
-    paused = run_cli("jobs", "pause", "daily", cwd=project_dir)
+def test_jobs_lists_next_fire_and_pause_state(jobs_project: Path) -> None:
+    paused = run_cli("jobs", "pause", "daily", cwd=jobs_project)
     assert paused.returncode == 0 and paused.stdout.strip() == "daily: paused"
-    listing = run_cli("jobs", "--json", cwd=project_dir)
+    listing = run_cli("jobs", "--json", cwd=jobs_project)
     assert listing.returncode == 0, listing.stderr
-    import json
-
     rows = {row["name"]: row for row in json.loads(listing.stdout)}
     assert rows["daily"]["paused"] is True
     assert rows["daily"]["next_fire"].endswith(":30:00+01:00") or \
         rows["daily"]["next_fire"].endswith(":30:00+02:00")
     assert rows["report"]["triggers"] == ["after daily"]
     assert rows["landing"]["triggers"] == ["files landing/*.csv"]
-    unknown = run_cli("jobs", "resume", "nope", cwd=project_dir)
+    unknown = run_cli("jobs", "resume", "nope", cwd=jobs_project)
     assert unknown.returncode == 2 and "no job 'nope'" in unknown.stderr
