@@ -425,7 +425,7 @@ class Scheduler:
         except ImportError:  # pragma: no cover - SLAs not built in this copy
             return
         try:
-            check_slas(self.project, self.store, now, notify=True)
+            check_slas(self.project, self.store, now, notify=True, sleep=self.notify_sleep)
         except Exception as exc:  # noqa: BLE001 - an SLA problem must not stop the jobs
             self.echo(f"SLA check failed: {exc}")
 
