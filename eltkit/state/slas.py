@@ -101,10 +101,25 @@ def run_in_progress(store: HistoryStore, unique_ids: Iterable[str]) -> RunInProg
     return None
 
 
+UNCHANGED_EVALUATION_EVERY_S = 300.0
+
+
 def record_evaluation(store: HistoryStore, *, sla: str, evaluated_at: float,
                       due_at: float | None, state: str, reason: str,
                       predicted_finish: float | None) -> None:
-    """Keep one evaluation, so the TUI and a post-mortem see how the SLA moved."""
+    """Keep one evaluation, so the TUI and a post-mortem see how the SLA moved.
+
+    An evaluation that repeats the previous one (same due instance, same state)
+    within ``UNCHANGED_EVALUATION_EVERY_S`` is not written again: the scheduler
+    evaluates every few seconds, and 17,000 identical rows a day tell no more
+    than one every few minutes. Every change of state is always written.
+    """
+    latest = store._read(
+        "SELECT evaluated_at, due_at, state FROM sla_evaluations WHERE sla = ?"
+        " ORDER BY evaluated_at DESC LIMIT 1", (sla,))
+    if latest and latest[0]["due_at"] == due_at and latest[0]["state"] == state and \
+            0 <= evaluated_at - latest[0]["evaluated_at"] < UNCHANGED_EVALUATION_EVERY_S:
+        return
     store._write(
         "INSERT INTO sla_evaluations (sla, evaluated_at, due_at, state, reason,"
         " predicted_finish) VALUES (?, ?, ?, ?, ?, ?)",
