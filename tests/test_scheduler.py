@@ -340,3 +340,26 @@ def test_jobs_lists_next_fire_and_pause_state(jobs_project: Path) -> None:
     assert rows["landing"]["triggers"] == ["files landing/*.csv"]
     unknown = run_cli("jobs", "resume", "nope", cwd=jobs_project)
     assert unknown.returncode == 2 and "no job 'nope'" in unknown.stderr
+
+
+def test_a_job_run_past_its_max_duration_alerts_once(jobs_project: Path,
+                                                    harness: MakeHarness) -> None:
+    set_jobs(jobs_project, """
+  daily:
+    schedule: "0 6 * * *"
+    max_duration: 1s
+    on_failure: log
+    steps: [{task: load_events}]
+""")
+    (jobs_project / "hang_on").write_text("2026")
+    h = harness(datetime(2026, 11, 1, 5, 0, tzinfo=UTC))
+    h.scheduler.start()
+    h.clock.set(datetime(2026, 11, 1, 6, 0, tzinfo=UTC))
+    assert len(h.scheduler.tick().started) == 1
+    time.sleep(2.5)  # real seconds: the run's duration is measured by the wall clock
+    h.scheduler.tick()
+    h.scheduler.tick()
+    events = [(row["event"], row["action"]) for row in
+              notifications(h.store, source="job", name="daily")]
+    assert events == [("overdue", "log")]
+    assert records.job_run(h.store, h.runs("daily")[0].id).status == "running"

@@ -122,6 +122,7 @@ class JobConfig(_Strict):
     retries: int = Field(default=0, ge=0)
     retry_delay: Duration = 60.0
     pause_after_failures: int = Field(default=3, ge=0)
+    max_duration: Duration | None = None
     threads: int | None = Field(default=None, ge=1, le=256)
     vars: dict[str, Any] = Field(default_factory=dict)
     on_failure: NotifyActions = Field(default_factory=list)

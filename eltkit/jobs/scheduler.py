@@ -154,6 +154,7 @@ class Scheduler:
         self.running: dict[str, LaunchedRun] = {}
         self.watchers: dict[str, _FileWatcher] = {}
         self.stopping = threading.Event()
+        self.overdue_alerted: set[str] = set()
         self._started = False
 
     # -- life cycle --------------------------------------------------------------------
@@ -239,6 +240,7 @@ class Scheduler:
         records.heartbeat_scheduler(self.store)
         now = self.clock.now()
         report.finished = self.reap()
+        self._alert_overdue()
         for name, job in self.jobs.items():
             if records.job_state(self.store, name).paused:
                 continue
@@ -405,6 +407,21 @@ class Scheduler:
             self.echo(f"{record.job}: started job run {record.id} (log: {launched.log_path})")
 
     # -- alerts and SLAs ---------------------------------------------------------------
+
+    def _alert_overdue(self) -> None:
+        """A job run past its job's ``max_duration``: alert once (the run goes on)."""
+        for job_run_id, launched in self.running.items():
+            job = self.jobs.get(launched.job)
+            if job is None or job.max_duration is None or job_run_id in self.overdue_alerted:
+                continue
+            record = records.job_run(self.store, job_run_id)
+            elapsed = time.time() - (record.started_at or time.time())
+            if elapsed > job.max_duration:
+                self.overdue_alerted.add(job_run_id)
+                summary = (f"job {record.job} has been running for {elapsed:.0f}s, longer "
+                           f"than its max_duration ({job.max_duration:g}s)")
+                self.echo(f"{record.job}: {summary}")
+                self._notify(job.on_failure, record, "overdue", summary)
 
     def _notify(self, actions: Any, record: records.JobRun, kind: str, summary: str) -> None:
         if not actions:

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-EVENT_KINDS = ("failure", "success", "circuit_open", "sla_at_risk", "sla_missed", "escalation")
+EVENT_KINDS = ("failure", "success", "circuit_open", "overdue", "sla_at_risk", "sla_missed",
+               "escalation")
 """The events eltkit notifies about today (others may follow; none is enforced)."""
 
 
