@@ -86,9 +86,13 @@ def schedule_command(project_dir: Path | None, target: str | None, profiles_dir:
                           "declare them under jobs: in eltkit.yml (see docs/jobs.md)")
     _check_secrets(project)
     _check_jobs(project)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)
     store = open_history(project)
-    launcher = ProcessLauncher(project.root, history_path(project).parent / "job-logs")
+    project_args = tuple(arg for option, value in (
+        ("--target", target), ("--profiles-dir", profiles_dir), ("--vars", vars_json))
+        if value is not None for arg in (option, str(value)))
+    launcher = ProcessLauncher(project.root, history_path(project).parent / "job-logs",
+                               project_args=project_args)
     scheduler = Scheduler(project, store, launcher, echo=_stamped_echo)
     scheduler.start()
     try:
@@ -223,7 +227,7 @@ def trigger_command(project_dir: Path | None, target: str | None, profiles_dir: 
     if interval is not None:
         click.echo(f"{name}: interval {interval.label(job.zone)}")
     status = execute_job_run(project, job_run_id, trigger=recorded_as,
-                             reporter=_progress_reporter(f"job {name}"))
+                             reporter=_progress_reporter(f"job {name}"), echo=click.echo)
     store = open_history(project)
     try:
         record = job_run(store, job_run_id)
@@ -246,7 +250,8 @@ def job_run_command(project_dir: Path | None, target: str | None, profiles_dir: 
 
     project = _load(project_dir, target, profiles_dir, vars_json)
     status = execute_job_run(project, job_run_id, trigger=recorded_as,
-                             reporter=_progress_reporter(f"job run {job_run_id}"))
+                             reporter=_progress_reporter(f"job run {job_run_id}"),
+                             echo=click.echo)
     click.echo(f"job run {job_run_id}: {status}")
     _exit(0 if status == "success" else RUN_FAILED_EXIT_CODE)
 
@@ -275,7 +280,7 @@ def backfill_command(project_dir: Path | None, target: str | None, profiles_dir:
     project = _load(project_dir, target, profiles_dir, vars_json)
     job = job_of(project, name)
     start = parse_moment(start_text, job, "--start")
-    end = parse_moment(end_text, job, "--end")
+    end = parse_moment(end_text, job, "--end", end_of_day=True)
     store = open_history(project)
     try:
         mark_interrupted_job_runs(store)
@@ -304,18 +309,26 @@ def backfill_command(project_dir: Path | None, target: str | None, profiles_dir:
         finally:
             store.close()
         status = execute_job_run(project, job_run_id, trigger="backfill",
-                                 reporter=None if as_json else _progress_reporter(label))
+                                 reporter=None if as_json else _progress_reporter(label),
+                                 echo=lambda line: click.echo(line, file=out))
         results.append({"interval_start": item.interval.start.isoformat(),
                         "interval_end": item.interval.end.isoformat(),
                         "job_run_id": job_run_id, "status": status})
-    failed = [r for r in results if r["status"] != "success"]
+        if status == "cancelled":
+            click.echo(f"backfill {name} stopped: interval {label} was cancelled; run the "
+                       "same command again to resume", file=out)
+            break
+    failed = [r for r in results if r["status"] == "failed"]
+    cancelled = [r for r in results if r["status"] == "cancelled"]
     if as_json:
         echo_json({"job": name, "backfill_id": backfill_id, "intervals": results})
     else:
-        click.echo(f"\nbackfill {name}: {len(results) - len(failed)} succeeded, "
-                   f"{len(failed)} failed, {len(planned) - len(to_run)} skipped (already "
-                   "succeeded); run the same command again to retry the failed ones")
-    _exit(RUN_FAILED_EXIT_CODE if failed else 0)
+        succeeded = len(results) - len(failed) - len(cancelled)
+        click.echo(f"\nbackfill {name}: {succeeded} succeeded, {len(failed)} failed, "
+                   f"{len(cancelled)} cancelled, {len(to_run) - len(results)} not started, "
+                   f"{len(planned) - len(to_run)} skipped (already succeeded); run the same "
+                   "command again to retry the rest")
+    _exit(RUN_FAILED_EXIT_CODE if failed or cancelled else 0)
 
 
 def _print_backfill_plan(name: str, job: Any, planned: list[Any], as_json: bool) -> None:

@@ -72,7 +72,12 @@ def test_every_trigger_and_step_kind_is_accepted(tmp_path: Path) -> None:
     ("  a:\n    steps: [run]\n    on_file: {path: 'x/*.csv', debounce: soon}\n", 6,
      "'soon' is not a duration"),
     ("  a:\n    steps: [run]\n    max_active_runs: 0\n", 6, "greater than or equal to 1"),
-    ("  a:\n    steps: [run]\n    cron: '0 5 * * *'\n", 6, "unknown key"),
+    ("  a:\n    steps: [run]\n    cron: '0 5 * * *'\n", 6,
+     "jobs.a.cron: unknown key; allowed here: steps, schedule, timezone"),
+    ("  a:\n    steps: [run]\n    on_file: {path: 'landing/**/*.csv'}\n", 6,
+     "** is not supported"),
+    ("  a:\n    steps: [run]\n    on_file: {path: '../elsewhere/*.csv'}\n", 6,
+     "write a glob relative to eltkit.yml's folder"),
 ])
 def test_bad_jobs_name_file_line_and_key(tmp_path: Path, jobs: str, line: int,
                                          expected: str) -> None:

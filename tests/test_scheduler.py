@@ -21,7 +21,7 @@ import pytest
 
 from eltkit.jobs.clock import FakeClock
 from eltkit.jobs.launcher import ProcessLauncher
-from eltkit.jobs.scheduler import Scheduler
+from eltkit.jobs.scheduler import Scheduler, glob_matches
 from eltkit.project import load_project
 from eltkit.run.runner import open_history
 from eltkit.state import jobs as records
@@ -324,6 +324,8 @@ def test_sigterm_stops_the_scheduler_and_records_the_cancelled_job_run(
     assert final.status == "cancelled", final
     assert [step["status"] for step in records.steps_of(store, job_run_id)] == ["cancelled"]
     assert records.scheduler_holder(store) is None
+    # Stopped with the scheduler: not a failure of the job (no retry, no alert, no breaker).
+    assert records.job_state(store, "manual").consecutive_failures == 0
     store.close()
 
 
@@ -363,3 +365,31 @@ def test_a_job_run_past_its_max_duration_alerts_once(jobs_project: Path,
               notifications(h.store, source="job", name="daily")]
     assert events == [("overdue", "log")]
     assert records.job_run(h.store, h.runs("daily")[0].id).status == "running"
+
+
+def test_on_file_glob_keeps_star_within_one_folder() -> None:
+    assert glob_matches("landing/*.csv", "landing/a.csv")
+    assert not glob_matches("landing/*.csv", "landing/sub/a.csv")
+    assert not glob_matches("landing/*.csv", "landing/a.csv.tmp")
+    assert glob_matches("landing/*/*.csv", "landing/2026-11-01/a.csv")
+
+
+def test_schedule_once_from_cron_fires_for_files_that_landed_between_ticks(
+        jobs_project: Path) -> None:
+    set_jobs(jobs_project, """
+  landing:
+    on_file: {path: "landing/*.csv", debounce: 1s}
+    steps: [{task: load_events}]
+""")
+    first = run_cli("schedule", "--once", cwd=jobs_project)
+    assert first.returncode == 0, first.stderr
+    assert "queued" not in first.stdout
+    time.sleep(0.1)
+    (jobs_project / "landing" / "orders.csv").write_text("id\n1\n")
+    time.sleep(1.5)  # the debounce window, in real time: `--once` runs use the real clock
+    second = run_cli("schedule", "--once", cwd=jobs_project)
+    assert second.returncode == 0, second.stderr
+    assert "landing: queued (on_file)" in second.stdout
+    assert "landing: job run landing-" in second.stdout and " success" in second.stdout
+    third = run_cli("schedule", "--once", cwd=jobs_project)
+    assert "queued" not in third.stdout  # the file was handled once

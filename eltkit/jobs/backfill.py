@@ -27,12 +27,17 @@ class PlannedInterval:
     why: str
 
 
-def parse_moment(text: str, job: JobConfig, option: str) -> datetime:
-    """A date (midnight) or an ISO datetime; naive values are in the job's timezone."""
+def parse_moment(text: str, job: JobConfig, option: str, *,
+                 end_of_day: bool = False) -> datetime:
+    """A date or an ISO datetime; naive values are in the job's timezone.
+
+    A date alone is the start of that day, or with ``end_of_day`` its last
+    moment: ``--end 2026-10-31`` includes every interval starting on the 31st.
+    """
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            return datetime.combine(day, time(), tzinfo=job.zone)
+            return datetime.combine(day, time.max if end_of_day else time(), tzinfo=job.zone)
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise ConfigError(f"{option}: {text!r} is not a date; write 2026-10-01 or "

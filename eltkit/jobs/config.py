@@ -106,6 +106,17 @@ class OnFile(_Strict):
     path: str = Field(min_length=1)
     debounce: Duration = 30.0
 
+    @field_validator("path")
+    @classmethod
+    def _relative_glob(cls, value: str) -> str:
+        if value.startswith("/") or ".." in value.split("/"):
+            raise ValueError(f"{value!r}: write a glob relative to eltkit.yml's folder, "
+                             "inside the project, e.g. landing/*.csv")
+        if "**" in value:
+            raise ValueError(f"{value!r}: ** is not supported; name each folder level, "
+                             "e.g. landing/*/*.csv")
+        return value
+
 
 class JobConfig(_Strict):
     """One job of eltkit.yml's ``jobs:``."""

@@ -68,7 +68,8 @@ def check_job_steps(project: Project, name: str, job: JobConfig) -> None:
 
 
 def execute_job_run(project: Project, job_run_id: str, *, trigger: str,
-                    reporter: Reporter | None = None, wait: bool = True) -> str:
+                    reporter: Reporter | None = None, wait: bool = True,
+                    echo: Callable[[str], None] = lambda line: None) -> str:
     """Run every step of the job run ``job_run_id`` in order; return its final status.
 
     A failed step stops the job (later steps read what it should have built).
@@ -86,7 +87,7 @@ def execute_job_run(project: Project, job_run_id: str, *, trigger: str,
     try:
         for index, step in enumerate(job.steps, start=1):
             result = _run_step(scoped, record.job, job, step, job_run_id, interval,
-                               trigger=trigger, reporter=reporter, wait=wait)
+                               trigger=trigger, reporter=reporter, wait=wait, echo=echo)
             if not result.ok:
                 status = "cancelled" if result.message == "cancelled" else "failed"
                 message = f"step {index} ({step.describe()}) {result.message}"
@@ -110,9 +111,9 @@ def execute_job_run(project: Project, job_run_id: str, *, trigger: str,
 
 def _run_step(project: Project, job_name: str, job: JobConfig, step: Step, job_run_id: str,
               interval: Interval | None, *, trigger: str, reporter: Reporter | None,
-              wait: bool) -> StepResult:
+              wait: bool, echo: Callable[[str], None]) -> StepResult:
     if step.kind == "freshness":
-        return _freshness_step(project, step)
+        return _freshness_step(project, step, job_run_id, echo)
     if step.kind == "task":
         selected = {f"task.{step.task}"} if f"task.{step.task}" in project.graph.nodes else set()
         if not selected:
@@ -155,17 +156,21 @@ def _selection_record(step: Step) -> dict[str, Any]:
             "selector": selection.selector}
 
 
-def _freshness_step(project: Project, step: Step) -> StepResult:
+def _freshness_step(project: Project, step: Step, job_run_id: str,
+                    echo: Callable[[str], None]) -> StepResult:
+    """Checks are recorded in the history's freshness checks, linked by the job run id."""
     from eltkit.freshness_run import check_sources
+    from eltkit.schedule.freshness import describe_age
 
     selection = step.selection
     result = project.select([selection.select] if selection.select else None,
                             [selection.exclude] if selection.exclude else None,
                             selector=selection.selector)
-    results = check_sources(project, result.selected)
+    results = check_sources(project, result.selected, run_id=job_run_id)
     failing = [r for r in results if r.status in ("error", "runtime error")]
+    echo(f"freshness {step.selection.select or 'every source'}:")
     for item in results:
-        log.info("freshness %s %s", item.status, item.rule.label)
+        echo(f"  {item.status.upper():<13} {item.rule.label}  age {describe_age(item.age_s)}")
     if failing:
         names = ", ".join(f"{r.rule.label} ({r.status})" for r in failing)
         return StepResult(step, False, f"failed: stale sources: {names}")

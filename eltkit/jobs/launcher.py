@@ -47,10 +47,14 @@ class LaunchedRun:
 class ProcessLauncher:
     """Launches `python -m eltkit.cli job-run` for the project at ``root``."""
 
-    def __init__(self, root: Path, log_dir: Path, trigger: str = "schedule") -> None:
+    def __init__(self, root: Path, log_dir: Path, trigger: str = "schedule",
+                 project_args: tuple[str, ...] = ()) -> None:
+        """``project_args``: the scheduler's own --target/--profiles-dir/--vars, so its
+        job runs see the project exactly as it does."""
         self.root = root
         self.log_dir = log_dir
         self.trigger = trigger
+        self.project_args = project_args
 
     def start(self, job_run_id: str, job: str) -> LaunchedRun:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -59,7 +63,7 @@ class ProcessLauncher:
         env = {**os.environ, "NO_COLOR": "1"}
         process = subprocess.Popen(
             [sys.executable, "-m", "eltkit.cli", "job-run", "--project", str(self.root),
-             "--trigger", self.trigger, job_run_id],
+             *self.project_args, "--trigger", self.trigger, job_run_id],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
             cwd=self.root,
         )

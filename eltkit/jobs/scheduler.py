@@ -20,6 +20,7 @@ import contextlib
 import fnmatch
 import logging
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -43,6 +44,7 @@ log = logging.getLogger("eltkit.scheduler")
 # enumerating every one (a per-minute cron after a month offline).
 _MAX_FIRES_SCANNED = 100_000
 _TERMINATE_GRACE_S = 60.0
+RESUMABLE_REASONS = ("schedule", "catchup", "after", "on_file", "retry")
 
 
 class Launcher(Protocol):
@@ -57,6 +59,14 @@ class TickReport:
     started: list[str] = field(default_factory=list)
     finished: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+
+
+def glob_matches(pattern: str, relative: str) -> bool:
+    """``Path.glob``'s rule for one file: ``*`` stays within a folder, part by part."""
+    pattern_parts, path_parts = pattern.split("/"), relative.split("/")
+    return len(pattern_parts) == len(path_parts) and all(
+        fnmatch.fnmatchcase(part, wanted) for part, wanted in zip(path_parts, pattern_parts,
+                                                                 strict=True))
 
 
 class _FileWatcher:
@@ -88,7 +98,7 @@ class _FileWatcher:
             relative = path.resolve().relative_to(self.root.resolve()).as_posix()
         except ValueError:
             return False
-        return fnmatch.fnmatch(relative, self.pattern)
+        return glob_matches(self.pattern, relative)
 
     def note(self, path: Path, at: datetime) -> None:
         if self.matches(path) and path.is_file():
@@ -99,10 +109,13 @@ class _FileWatcher:
     def scan_since(self, since: float) -> None:
         """Files that landed while no scheduler was watching (mtime after ``since``)."""
         now = self.clock.now()
-        for path in self.root.glob(self.pattern):
+        for path in sorted(self.root.glob(self.pattern)):
             with contextlib.suppress(OSError):
-                if path.is_file() and path.stat().st_mtime > since:
-                    self.note(path, now)
+                mtime = path.stat().st_mtime
+                if path.is_file() and mtime > since:
+                    # The window opened when the file landed, so `schedule --once` run
+                    # from cron a minute later fires it.
+                    self.note(path, min(now, datetime.fromtimestamp(mtime, UTC)))
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._watch, name=f"eltkit-watch-{self.job}",
@@ -155,6 +168,8 @@ class Scheduler:
         self.watchers: dict[str, _FileWatcher] = {}
         self.stopping = threading.Event()
         self.overdue_alerted: set[str] = set()
+        # Job runs this scheduler stopped (SIGTERM on shutdown): cancelled, not failed.
+        self.stopped_by_us: set[str] = set()
         self._started = False
 
     # -- life cycle --------------------------------------------------------------------
@@ -165,7 +180,9 @@ class Scheduler:
         self._started = True
         now = self.clock.now()
         for dead in records.mark_interrupted_job_runs(self.store):
-            if dead.reason != "resume":
+            # A backfill resumes by rerunning its command, a manual run by its person;
+            # a crashed resume is not resumed again (it could crash the scheduler in a loop).
+            if dead.reason in RESUMABLE_REASONS:
                 self._queue(dead.job, "resume", now, interval=dead.interval,
                             attempt=dead.attempt + 1,
                             message=f"resumes {dead.id}, interrupted by a crash")
@@ -202,16 +219,20 @@ class Scheduler:
         """Stop watchers, stop (SIGTERM) or wait for running job runs, release the lock."""
         for watcher in self.watchers.values():
             watcher.stop()
-        for launched in list(self.running.values()):
-            if cancel_running:
-                launched.terminate()
-        deadline = time.monotonic() + _TERMINATE_GRACE_S
-        for launched in list(self.running.values()):
-            try:
-                launched.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except Exception:  # noqa: BLE001 - a stuck child is killed, not waited on forever
-                launched.kill()
+        if not cancel_running:
+            for launched in list(self.running.values()):
                 launched.wait()
+        else:
+            for job_run_id, launched in self.running.items():
+                self.stopped_by_us.add(job_run_id)
+                launched.terminate()
+            deadline = time.monotonic() + _TERMINATE_GRACE_S
+            for launched in list(self.running.values()):
+                try:
+                    launched.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:  # a stuck child is killed, not awaited
+                    launched.kill()
+                    launched.wait()
         self.reap()
         if self._started:
             records.release_scheduler_lock(self.store)
@@ -263,7 +284,11 @@ class Scheduler:
                 continue
             del self.running[job_run_id]
             record = records.job_run(self.store, job_run_id)
-            if record.status in ("queued", "running"):
+            if record.status in ("queued", "running") and job_run_id in self.stopped_by_us:
+                records.finish_job_run(self.store, job_run_id, "cancelled",
+                                       "stopped with the scheduler before it finished")
+                record = records.job_run(self.store, job_run_id)
+            elif record.status in ("queued", "running"):
                 records.finish_job_run(
                     self.store, job_run_id, "interrupted",
                     f"the job run's process exited with code {code} before finishing"
@@ -337,7 +362,7 @@ class Scheduler:
                                                status="skipped", message=message)
             report.skipped.append(skipped_id)
             self.echo(f"{name}: {message}")
-        reason = "schedule" if len(intervals) == 1 else "catchup"
+        reason = "schedule" if len(kept) == 1 else "catchup"
         for interval in kept:
             report.queued.append(self._queue(name, reason, now, interval=interval))
         records.update_job_state(self.store, name, cursor=due[-1].timestamp())
