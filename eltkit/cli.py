@@ -126,7 +126,10 @@ def dag_command(project_dir: Path | None, target: str | None, profiles_dir: Path
             console.print(line)
 
 
-def _register_run_commands() -> None:
+def _register_commands() -> None:
+    """The commands live in modules of their own, each importing only what it needs."""
+    from eltkit.cli_health import health_command
+    from eltkit.cli_jobs import COMMANDS as JOB_COMMANDS
     from eltkit.cli_run import (
         build_command,
         dev_command,
@@ -136,22 +139,16 @@ def _register_run_commands() -> None:
         run_command,
         test_command,
     )
+    from eltkit.cli_sla import sla_command
+    from eltkit.cli_tui import tui_command
 
     for command in (run_command, build_command, test_command, retry_command, history_command,
-                    dev_command, freshness_command):
+                    dev_command, freshness_command, tui_command, *JOB_COMMANDS, sla_command,
+                    health_command):
         main.add_command(command)
 
 
-_register_run_commands()
-
-
-def _register_tui_command() -> None:
-    from eltkit.cli_tui import tui_command
-
-    main.add_command(tui_command)
-
-
-_register_tui_command()
+_register_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

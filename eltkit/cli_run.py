@@ -39,7 +39,8 @@ def _run_command(command: str, project_dir: Path | None, target: str | None,
                  profiles_dir: Path | None, vars_json: str | None, select: tuple[str, ...],
                  models: tuple[str, ...], exclude: tuple[str, ...], selector: str | None,
                  state: Path | None, indirect_selection: str, threads: int | None,
-                 fail_fast: bool, wait: bool, as_json: bool, trigger: str = "cli") -> None:
+                 fail_fast: bool, wait: bool, as_json: bool, trigger: str = "cli",
+                 freshness_gate: str | None = None) -> None:
     from eltkit.cli import _project, _selected
     from eltkit.run.plan import make_plan
 
@@ -55,16 +56,17 @@ def _run_command(command: str, project_dir: Path | None, target: str | None,
             echo_json({"id": None, "status": "success", "nodes": []})
         return
     _execute(project, plan, selection=selection, trigger=trigger, threads=threads,
-             fail_fast=fail_fast, wait=wait, as_json=as_json)
+             fail_fast=fail_fast, wait=wait, as_json=as_json, freshness_gate=freshness_gate)
 
 
 def _execute(project: Any, plan: Any, *, selection: dict[str, Any], trigger: str,
              threads: int | None, fail_fast: bool, wait: bool, as_json: bool,
-             retry_of: str | None = None) -> None:
+             retry_of: str | None = None, freshness_gate: str | None = None) -> None:
     from eltkit.run.progress import ProgressPrinter
     from eltkit.run.runner import execute_plan
 
     options = run_options(project, threads, fail_fast=fail_fast)
+    options.freshness_gate = freshness_gate
     stream = sys.stderr if as_json else sys.stdout
     color = stream.isatty() and "NO_COLOR" not in os.environ
     printers: list[Any] = []
@@ -103,19 +105,9 @@ def _exit(code: int) -> None:
 
 def run_options(project: Any, threads: int | None, *, fail_fast: bool) -> Any:
     """RunOptions from the command line, then eltkit.yml, then the dbt profile."""
-    from eltkit.run.executor import RunOptions
-    from eltkit.warehouse import resolve_target
+    from eltkit.run.options import run_options_for
 
-    target = resolve_target(project.dbt_project_dir, str(project.dbt_project.get("profile")),
-                            project.profiles_dir, project.target)
-    return RunOptions(
-        threads=threads or project.threads or target.threads or 4,
-        fail_fast=fail_fast, vars=project.vars,
-        default_retries=project.config.run.default_retries,
-        default_retry_delay=project.config.run.default_retry_delay,
-        dbt_retries=project.config.run.dbt_retries,
-        pools=project.config.run.pools,
-    )
+    return run_options_for(project, threads, fail_fast=fail_fast)
 
 
 def _describe(selection: dict[str, Any]) -> str:
@@ -159,6 +151,13 @@ def _summary(outcome: Any, elapsed: float, project: Any) -> None:
             click.echo(f"    log: eltkit history {outcome.run.id} --logs {node.name}")
         else:
             click.echo(f"    log: {project.log_path / 'dbt.log'}")
+    gated: dict[str, int] = {}  # the freshness gate's skips, one line per stale source
+    for node in outcome.nodes:
+        if node.status == "skipped" and node.message and "(freshness gate: " in node.message:
+            gated[node.message] = gated.get(node.message, 0) + 1
+    for message, count in gated.items():
+        click.echo(f"  SKIPPED {count} node{'s' if count != 1 else ''}: "
+                   f"{message.removeprefix('skipped: ')}")
 
 
 def _make_command(name: str, help_text: str) -> click.Command:
@@ -168,6 +167,9 @@ def _make_command(name: str, help_text: str) -> click.Command:
     @execution_options
     @click.option("--trigger", type=click.Choice(["cli", "tui", "schedule"]), default="cli",
                   hidden=True, help="What started the run, as recorded in the history.")
+    @click.option("--freshness-gate", type=click.Choice(["off", "warn", "error"]), default=None,
+                  help="Skip nodes downstream of sources stale at this level (default: "
+                       "eltkit.yml freshness.gate, else off).")
     @handle_errors
     def command(**kwargs: Any) -> None:
         _run_command(name, **kwargs)

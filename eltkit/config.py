@@ -8,12 +8,15 @@ a typo in a setting must never fall back to a default unnoticed.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from eltkit.errors import ConfigError
+from eltkit.jobs.config import JobConfig
+from eltkit.schedule.gate_config import FreshnessSettings
+from eltkit.sla.config import SlaConfig
 from eltkit.yaml_lines import load_located_yaml
 
 CONFIG_FILE_NAME = "eltkit.yml"
@@ -59,9 +62,9 @@ class EltkitConfig(_Strict):
     run: RunSettings = Field(default_factory=RunSettings)
     # Filled in by the scheduler and SLA features; kept as plain mappings here
     # so a project can already declare them without failing validation.
-    jobs: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    slas: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    freshness: dict[str, Any] = Field(default_factory=dict)
+    jobs: dict[str, JobConfig] = Field(default_factory=dict)
+    slas: dict[str, SlaConfig] = Field(default_factory=dict)
+    freshness: FreshnessSettings = Field(default_factory=FreshnessSettings)
 
 
 def load_config(path: Path) -> EltkitConfig:
@@ -86,7 +89,7 @@ def load_config(path: Path) -> EltkitConfig:
             f"not a {type(data).__name__}"
         )
     try:
-        return EltkitConfig.model_validate(data)
+        config = EltkitConfig.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         location = tuple(first["loc"])
@@ -99,14 +102,34 @@ def load_config(path: Path) -> EltkitConfig:
         suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         where = f"{path}:{line_number}" if line_number else str(path)
         raise ConfigError(f"{where}: {key}: {message}{suffix}") from exc
+    problem = _cross_reference_problem(config)
+    if problem is not None:
+        location, message = problem
+        line_number = located.line_of(location)
+        where = f"{path}:{line_number}" if line_number else str(path)
+        raise ConfigError(f"{where}: {'.'.join(map(str, location))}: {message}")
+    return config
+
+
+def _cross_reference_problem(config: EltkitConfig) -> tuple[tuple[Any, ...], str] | None:
+    """Checks that span entries (one job naming another), which pydantic validates apart."""
+    from eltkit.jobs.dependencies import job_dependency_problem
+
+    return job_dependency_problem(config.jobs)
 
 
 def _allowed_keys(location: tuple[Any, ...]) -> str:
     """The keys a mapping accepts, for the message of an unknown-key error."""
     model: type[BaseModel] = EltkitConfig
-    for part in location[:-1]:
-        field = model.model_fields.get(str(part))
+    parts = list(location[:-1])
+    while parts:
+        field = model.model_fields.get(str(parts.pop(0)))
         annotation = field.annotation if field else None
+        if get_origin(annotation) is dict:
+            # A mapping of named entries (jobs, slas): skip the entry's name.
+            annotation = get_args(annotation)[1]
+            if parts:
+                parts.pop(0)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             model = annotation
         else:

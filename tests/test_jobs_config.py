@@ -98,7 +98,8 @@ def test_unknown_job_and_bad_backfill_range_exit_2(mini_project: Path) -> None:
     backwards = cli("backfill", "daily", "--start", "2026-10-05", "--end", "2026-10-01",
                     cwd=mini_project)
     assert backwards.returncode == 2
-    assert "--end 2026-10-01T00:00:00+00:00 is before --start" in backwards.stderr
+    assert "--end 2026-10-01T23:59:59.999999+00:00 is before --start 2026-10-05" \
+        in backwards.stderr
     bad_date = cli("backfill", "daily", "--start", "yesterday", "--end", "2026-10-01",
                    cwd=mini_project)
     assert bad_date.returncode == 2

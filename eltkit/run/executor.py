@@ -69,6 +69,9 @@ class RunOptions:
     #: dbt does. Dev mode turns it off: at 1,000 models the writing alone costs
     #: about 3.5 s of every rebuild, and its parse has just written the manifest.
     write_dbt_artifacts: bool = True
+    #: ``off`` / ``warn`` / ``error`` overrides eltkit.yml's ``freshness: gate:``
+    #: (None: use eltkit.yml's; see eltkit/schedule/gate.py).
+    freshness_gate: str | None = None
 
 
 @dataclass
@@ -87,7 +90,11 @@ class Executor:
         parse_inputs: ParseInputs, options: RunOptions,
         warehouse: Callable[[], Any] | None,
         on_event: Callable[[Event, dict[str, NodeState]], None],
+        gate: Callable[[str | None], dict[str, str]] | None = None,
     ) -> None:
+        """``gate``, when given, is asked before anything starts (with None) and after
+        each Python task succeeds (with its id) which pending nodes to skip, and why
+        (the freshness gate, eltkit/schedule/gate.py)."""
         self.plan = plan
         self.tasks = tasks
         self.store = store
@@ -106,6 +113,8 @@ class Executor:
         self._pool_usage: dict[str, int] = {}
         self._running_tasks = 0
         self._dbt_attempts: dict[str, int] = {}
+        self.gate = gate
+        self._gated: set[str] = set()  # skipped by the gate: never un-skipped by a retry
         validate_pools(plan, tasks, options.pools)
         self._priority = self._critical_path_priority()
         self._task_ids = [uid for uid in plan.order if plan.is_task(uid)]
@@ -190,6 +199,7 @@ class Executor:
 
     def _coordinate(self, workers: ThreadPoolExecutor) -> None:
         try:
+            self._apply_gate(None)
             self._schedule(workers)
             while not self._all_done():
                 try:
@@ -260,11 +270,13 @@ class Executor:
                            f"attempt failed: {event.message}; retrying")
             state.status = "pending"
             for child in self.plan.descendants([uid]):
-                if self.states[child].status == SKIPPED:
+                if self.states[child].status == SKIPPED and child not in self._gated:
                     self.states[child].status = "pending"
             return
         state.attempts = event.attempt if is_task else max(1, self._dbt_attempts.get(uid, 1))
         self._finish(uid, event.status, event.message, event.duration_s, event.rows_affected)
+        if is_task and event.status in PASSED:
+            self._apply_gate(uid)
         if event.status in FAILED or event.status == CANCELLED:
             self._skip_downstream(uid, event.status)
             if self.options.fail_fast and event.status in FAILED:
@@ -297,6 +309,14 @@ class Executor:
         if announce:
             self.on_event(NodeFinished(uid, status, message, duration, rows, state.attempts),
                           self.states)
+
+    def _apply_gate(self, finished_task: str | None) -> None:
+        if self.gate is None:
+            return
+        for uid, reason in self.gate(finished_task).items():
+            if self.states[uid].status == "pending":
+                self._gated.add(uid)
+                self._finish(uid, SKIPPED, reason)
 
     def _skip_downstream(self, uid: str, status: str) -> None:
         name = self.plan.node(uid).name

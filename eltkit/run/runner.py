@@ -17,14 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from eltkit.errors import EltkitError
+from eltkit.model_columns import record_built_columns
 from eltkit.project import Project
 from eltkit.run.events import Event
 from eltkit.run.executor import Executor, NodeState, RunOptions, validate_pools
 from eltkit.run.plan import Plan, make_plan
+from eltkit.schedule.gate_config import gate_level
 from eltkit.state.store import HistoryStore, NodeRecord, RunRecord
 from eltkit.warehouse import TakingTurns, lock_for, open_duckdb, resolve_target
 
-TRIGGERS = ("cli", "schedule", "dev", "retry", "tui", "pytest")
+TRIGGERS = ("cli", "schedule", "backfill", "dev", "retry", "tui", "pytest")
 RETRYABLE = frozenset({"error", "timed_out", "skipped", "cancelled", "pending", "running",
                        "queued", "interrupted"})
 
@@ -90,7 +92,7 @@ def _stop_on_signals(cancel: Callable[[], None]) -> Iterator[None]:
 def execute_plan(
     project: Project, plan: Plan, *, selection: dict[str, Any], trigger: str,
     options: RunOptions, wait: bool = False, retry_of: str | None = None,
-    job: str | None = None,
+    job: str | None = None, job_run_id: str | None = None,
     reporter: Callable[[Plan, HistoryStore, str], Callable[[Event, dict[str, NodeState]], None]]
     | None = None,
 ) -> RunOutcome:
@@ -104,12 +106,17 @@ def execute_plan(
     store = open_history(project)
     target = resolve_target(project.dbt_project_dir, str(project.dbt_project.get("profile")),
                             project.profiles_dir, project.target)
+    try:
+        gate = _freshness_gate(project, plan, options, trigger, target)
+    except EltkitError:
+        store.close()
+        raise
     lock = lock_for(target, project.dbt_project_dir, history_path(project).parent)
     nodes = [(uid, plan.node(uid).name, plan.node(uid).resource_type) for uid in plan.nodes]
     run_id = store.create_run(
         command=plan.command, selection=selection, trigger=trigger,
         project_dir=project.root, target=target.name, threads=options.threads,
-        vars=options.vars, nodes=nodes, job=job, retry_of=retry_of,
+        vars=options.vars, nodes=nodes, job=job, retry_of=retry_of, job_run_id=job_run_id,
     )
     try:
         lock.acquire(wait=wait, run_id=run_id)
@@ -120,7 +127,8 @@ def execute_plan(
     connection: Any = None
     try:
         with _in_folder(project.dbt_project_dir):
-            if target.is_duckdb_file and any(plan.is_task(uid) for uid in plan.nodes):
+            if target.is_duckdb_file and (gate is not None
+                                          or any(plan.is_task(uid) for uid in plan.nodes)):
                 connection = open_duckdb(target)
             shared, turns = connection, threading.RLock()
             warehouse = ((lambda: TakingTurns(shared.cursor(), turns))
@@ -128,9 +136,13 @@ def execute_plan(
             on_event = reporter(plan, store, run_id) if reporter else (lambda e, s: None)
             tasks = {spec.name: spec for spec in project.tasks}
             executor = Executor(plan, tasks, store, run_id, project.parse_inputs, options,
-                                warehouse, on_event)
+                                warehouse, on_event,
+                                gate.bind(warehouse, store, run_id, options.data_interval_end)
+                                if gate else None)
             with _stop_on_signals(executor.cancel):
                 states = executor.execute()
+            if not executor.cancelled.is_set():
+                record_built_columns(plan, states, store, run_id, target, connection)
         status = _run_status(states, executor.cancelled.is_set())
         store.finish_run(run_id, status, _run_message(states))
     except BaseException as exc:
@@ -143,6 +155,18 @@ def execute_plan(
     outcome = RunOutcome(store.run(run_id), store.nodes(run_id))
     store.close()
     return outcome
+
+
+def _freshness_gate(project: Project, plan: Plan, options: RunOptions, trigger: str,
+                    target: Any) -> Any:
+    """The run's freshness gate (eltkit/schedule/gate.py), or None when it is off;
+    the gate's module (and sqlglot) is only imported for a gated run."""
+    level = gate_level(project.config.freshness.gate, options.freshness_gate, trigger)
+    if level == "off":
+        return None
+    from eltkit.schedule.gate import gate_for_run
+
+    return gate_for_run(project, plan, level, target)
 
 
 def _run_status(states: dict[str, NodeState], cancelled: bool) -> str:

@@ -104,6 +104,8 @@ MIGRATIONS: list[str] = [
         paused_reason TEXT,
         consecutive_failures INTEGER NOT NULL DEFAULT 0,
         cursor REAL,
+        after_cursor REAL,
+        file_cursor REAL,
         updated_at REAL NOT NULL
     );
     CREATE TABLE scheduler_lock (
@@ -142,6 +144,17 @@ MIGRATIONS: list[str] = [
         fired_at REAL NOT NULL,
         PRIMARY KEY (sla, due_at, step)
     );
+    """,
+    # 4: each built relation's columns, recorded when they change (schema-change health)
+    """
+    CREATE TABLE model_columns (
+        run_id TEXT NOT NULL,
+        unique_id TEXT NOT NULL,
+        captured_at REAL NOT NULL,
+        columns TEXT NOT NULL,
+        PRIMARY KEY (run_id, unique_id)
+    );
+    CREATE INDEX model_columns_by_node ON model_columns (unique_id, captured_at);
     """,
 ]
 
