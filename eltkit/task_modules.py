@@ -84,11 +84,20 @@ def _import(ref: str, root: Path, config_file: Path) -> ModuleType:
         raise ConfigError(_import_failure(ref, exc)) from exc
 
 
+_ELTKIT_PACKAGE = Path(__file__).resolve().parent
+
+
+def _in_eltkit(filename: str) -> bool:
+    return Path(filename).resolve().is_relative_to(_ELTKIT_PACKAGE)
+
+
 def _import_failure(ref: str, exc: BaseException) -> str:
+    """Name the user's line: the innermost frame outside importlib and eltkit itself
+    (a bad ``@task(...)`` raises inside eltkit/tasks.py, but the mistake is the caller's)."""
     frames = traceback.extract_tb(exc.__traceback__)
     where = next(
         (f"{frame.filename}:{frame.lineno}" for frame in reversed(frames)
-         if "importlib" not in frame.filename),
+         if "importlib" not in frame.filename and not _in_eltkit(frame.filename)),
         ref,
     )
     return f"{where}: importing task module {ref} failed: {type(exc).__name__}: {exc}"

@@ -71,6 +71,19 @@ def test_task_producing_an_undeclared_source(mini_project: Path) -> None:
     )
 
 
+def test_task_given_a_string_where_a_list_belongs_names_the_users_line(
+        mini_project: Path) -> None:
+    tasks = mini_project / "tasks.py"
+    text = tasks.read_text().replace('produces=["source:src.t1"]', 'produces="source:src.t1"')
+    tasks.write_text(text)
+    line = next(number for number, content in enumerate(text.splitlines(), start=1)
+                if 'produces="source:src.t1"' in content)
+    result = run_cli("ls", cwd=mini_project)
+    assert_clean_usage_error(result, f"tasks.py:{line}: importing task module",
+                             "take a list of strings")
+    assert "eltkit/tasks.py" not in result.stderr
+
+
 def test_task_depending_on_an_unknown_node(mini_project: Path) -> None:
     tasks = mini_project / "tasks.py"
     tasks.write_text(tasks.read_text().replace('depends_on=["c"]', 'depends_on=["cc"]'))
