@@ -78,9 +78,31 @@ class Project:
             target=self.target,
             vars=self.vars,
             excluded_dirs=(self.target_path, self.log_path,
-                           self.dbt_project_dir / "dbt_packages"),
+                           self.dbt_project_dir / "dbt_packages", *self._landing_folders()),
             excluded_files=self._history_files(),
         )
+
+    def _landing_folders(self) -> tuple[Path, ...]:
+        """Folders where on_file jobs wait for files: data lands there, not dbt code, so
+        a new CSV must not make the manifest look stale (and cost a parse). A folder
+        that overlaps one of dbt's own folders (seeds/, models/...) still counts."""
+        dbt_folders = [
+            (self.dbt_project_dir / folder).resolve()
+            for key, default in (("model-paths", ["models"]), ("seed-paths", ["seeds"]),
+                                 ("macro-paths", ["macros"]), ("snapshot-paths", ["snapshots"]),
+                                 ("test-paths", ["tests"]), ("analysis-paths", ["analyses"]))
+            for folder in self.dbt_project.get(key, default)
+        ]
+        found = []
+        for job in self.config.jobs.values():
+            if job.on_file is None:
+                continue
+            folder = job.on_file.folder(self.root).resolve()
+            overlaps = any(folder.is_relative_to(own) or own.is_relative_to(folder)
+                           for own in dbt_folders)
+            if folder != self.root.resolve() and not overlaps:
+                found.append(folder)
+        return tuple(found)
 
     def _history_files(self) -> tuple[Path, ...]:
         """The run history (and SQLite's side files): written by every run, read by none

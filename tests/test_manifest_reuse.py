@@ -54,3 +54,16 @@ def test_no_parse_flag_uses_the_manifest_as_it_is(mini_project: Path, tmp_path: 
 def test_other_target_triggers_a_parse(mini_project: Path, tmp_path: Path) -> None:
     blocked = run_cli("ls", "--vars", "{x: 1}", cwd=mini_project, env=_without_dbt(tmp_path))
     assert "dbt was imported" in blocked.stderr
+
+
+def test_files_landing_for_an_on_file_job_need_no_parse(jobs_project: Path,
+                                                        tmp_path: Path) -> None:
+    no_dbt = _without_dbt(tmp_path)
+    (jobs_project / "landing" / "orders.csv").write_text("id\n1\n")
+    result = run_cli("ls", cwd=jobs_project, env=no_dbt)
+    assert result.returncode == 0, result.stderr
+    assert "interval_log" in result.lines
+    # Any other new file in the project still counts.
+    (jobs_project / "notes.sql").write_text("select 1\n")
+    blocked = run_cli("ls", cwd=jobs_project, env=no_dbt)
+    assert "dbt was imported" in blocked.stderr

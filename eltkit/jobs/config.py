@@ -10,6 +10,7 @@ the developer's machine rather than at the first 3 a.m. tick.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -105,6 +106,15 @@ class OnFile(_Strict):
 
     path: str = Field(min_length=1)
     debounce: Duration = 30.0
+
+    def folder(self, root: Path) -> Path:
+        """The folder to watch: the glob's part before its first wildcard."""
+        parts = []
+        for part in Path(self.path).parts[:-1]:
+            if any(char in part for char in "*?["):
+                break
+            parts.append(part)
+        return (root / Path(*parts)) if parts else root
 
     @field_validator("path")
     @classmethod

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from eltkit.jobs.clock import Clock, SystemClock
-from eltkit.jobs.config import JobConfig
+from eltkit.jobs.config import JobConfig, OnFile
 from eltkit.jobs.intervals import Interval, fire_at_or_before, fires_after
 from eltkit.jobs.launcher import LaunchedRun
 from eltkit.jobs.overview import next_fire
@@ -72,26 +72,17 @@ def glob_matches(pattern: str, relative: str) -> bool:
 class _FileWatcher:
     """Collects files landing under an ``on_file`` glob, with the clock's time."""
 
-    def __init__(self, job: str, root: Path, pattern: str, clock: Clock) -> None:
+    def __init__(self, job: str, root: Path, on_file: OnFile, clock: Clock) -> None:
         self.job = job
         self.root = root
-        self.pattern = pattern
+        self.pattern = on_file.path
         self.clock = clock
-        self.base = self._static_prefix(root, pattern)
+        self.base = on_file.folder(root)
         self.pending: dict[str, datetime] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.ready = threading.Event()
-
-    @staticmethod
-    def _static_prefix(root: Path, pattern: str) -> Path:
-        parts = []
-        for part in Path(pattern).parts[:-1]:
-            if any(char in part for char in "*?["):
-                break
-            parts.append(part)
-        return (root / Path(*parts)) if parts else root
 
     def matches(self, path: Path) -> bool:
         try:
@@ -197,7 +188,7 @@ class Scheduler:
                 if since is None:
                     since = time.time()
                     records.update_job_state(self.store, name, file_cursor=since)
-                watcher = _FileWatcher(name, self.project.root, job.on_file.path, self.clock)
+                watcher = _FileWatcher(name, self.project.root, job.on_file, self.clock)
                 if not watcher.base.is_dir():
                     raise_missing_folder(self.project, name, watcher.base)
                 watcher.scan_since(since)
