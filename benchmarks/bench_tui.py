@@ -179,8 +179,8 @@ import os, sys, time
 IDLE = float(sys.argv[2])
 import eltkit.cli  # what `eltkit tui` imports before the app
 from eltkit.project import load_project
-from eltkit.run.runner import history_path
 from eltkit.tui.app import make_app
+from eltkit.tui.data import history_file as history_path  # as eltkit/cli_tui.py does
 from eltkit.tui.screens.runs import RunsScreen
 original = RunsScreen.show
 def show(self, data, error):

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +46,9 @@ class Launcher:
         return [self.python, "-m", "eltkit.cli", *words, "--project", str(self.project_root),
                 *self.options]
 
-    def launch(self, words: list[str]) -> Launched:
+    def launch(self, words: list[str],
+               on_exit: Callable[[int, str], None] | None = None) -> Launched:
+        """Start ``eltkit WORDS``; ``on_exit(code, last log line)`` runs in a thread at its end."""
         argv = self.command(words)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_dir / "tui-launch.log"
@@ -58,8 +61,17 @@ class Launcher:
                 env={**os.environ, "NO_COLOR": "1"},
             )
         # Reap it when it ends, so it never lingers as a zombie while the TUI is open.
-        threading.Thread(target=process.wait, name="eltkit-tui-reap", daemon=True).start()
+        def reap() -> None:
+            code = process.wait()
+            if on_exit is not None:
+                on_exit(code, last_line(log))
+
+        threading.Thread(target=reap, name="eltkit-tui-reap", daemon=True).start()
         return Launched(argv, process.pid, log)
+
+    def check_freshness(self, on_exit: Callable[[int, str], None] | None = None) -> Launched:
+        """`eltkit freshness`: checks every source with rules and records the results."""
+        return self.launch(["freshness"], on_exit)
 
     def start(self, text: str) -> Launched:
         """Start a run; the history records it as started from the TUI."""
@@ -69,6 +81,17 @@ class Launcher:
         if run.status == "running":
             raise EltkitError(f"run {run.id} is still running; wait for it or cancel it (c)")
         return self.launch(["retry", run.id])
+
+
+def last_line(log: Path, tail_bytes: int = 4096) -> str:
+    """The last non-empty line of a launch log (an error's one-line message)."""
+    try:
+        with open(log, "rb") as file:
+            file.seek(max(0, log.stat().st_size - tail_bytes))
+            lines = file.read().decode(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return lines[-1].strip() if lines else ""
 
 
 def parse_start(text: str) -> list[str]:

@@ -24,11 +24,14 @@ from eltkit.tui.actions import Launcher, cancel
 from eltkit.tui.data import Catalog, History, PollResult
 from eltkit.tui.format import Clock
 from eltkit.tui.screens.base import LiveScreen
-from eltkit.tui.screens.dialogs import ConfirmScreen, HelpScreen, MessageScreen, StartScreen
 from eltkit.tui.screens.runs import RunsScreen
 
 if TYPE_CHECKING:
     from eltkit.project import Project
+    from eltkit.tui.screens.dialogs import MessageScreen
+
+# The other screens (one run, a node, freshness, lineage, the dialogs) are imported
+# when first opened: `eltkit tui` pays only for the runs screen at start-up.
 
 POLL_SECONDS = 0.5
 ERROR_POLL_SECONDS = 2.0
@@ -104,6 +107,8 @@ class EltkitApp(App[None]):
         self.set_timer(self.settings.poll_seconds, self.poll)
 
     def _show_error(self, message: str) -> None:
+        from eltkit.tui.screens.dialogs import MessageScreen
+
         if self._error_screen is None:
             self._error_screen = MessageScreen("The run history cannot be read", message)
             self.push_screen(self._error_screen)
@@ -113,15 +118,20 @@ class EltkitApp(App[None]):
     # -- actions --------------------------------------------------------------------------
 
     def action_help(self) -> None:
-        if isinstance(self.screen, HelpScreen):
-            return
+        from eltkit.tui.screens.dialogs import HelpScreen
+        from eltkit.tui.screens.freshness import FreshnessScreen
+        from eltkit.tui.screens.lineage import LineageScreen
         from eltkit.tui.screens.node import NodeScreen
         from eltkit.tui.screens.run import RunScreen
 
+        if isinstance(self.screen, HelpScreen):
+            return
         sections: list[tuple[str, list[BindingType]]] = [
             ("Runs (first screen)", list(RunsScreen.BINDINGS)),
             ("Run", list(RunScreen.BINDINGS)),
             ("Node", list(NodeScreen.BINDINGS)),
+            ("Lineage (l on a run or a node)", list(LineageScreen.BINDINGS)),
+            ("Freshness (f on the runs)", list(FreshnessScreen.BINDINGS)),
             ("Everywhere", [*self.BINDINGS,
                             Binding("up,down", "", "Move in a list (also j, k)",
                                     key_display="↑ ↓ PgUp PgDn Home End"),
@@ -147,6 +157,8 @@ class EltkitApp(App[None]):
                     timeout=6)
 
     def start_run(self) -> None:
+        from eltkit.tui.screens.dialogs import StartScreen
+
         def started(text: str | None) -> None:
             if text is not None:
                 self._launch(None, text)
@@ -154,6 +166,8 @@ class EltkitApp(App[None]):
         self.push_screen(StartScreen(), started)
 
     def retry_run(self, run: RunRecord) -> None:
+        from eltkit.tui.screens.dialogs import ConfirmScreen
+
         if run.status == "running":
             self.notify(f"run {run.id} is still running; wait for it or cancel it (c)",
                         severity="warning")
@@ -171,6 +185,8 @@ class EltkitApp(App[None]):
             answered)
 
     def cancel_run(self, run: RunRecord) -> None:
+        from eltkit.tui.screens.dialogs import ConfirmScreen
+
         def answered(yes: bool | None) -> None:
             if not yes:
                 return

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from eltkit.project import load_project
 from tests.conftest import run_cli
-from tests.tui.helpers import write_fixed_history
+from tests.tui.helpers import write_fixed_history, write_fixed_sample_history
 
 
 @pytest.fixture
@@ -49,4 +50,16 @@ def fixed_project(mini_template: Path, tmp_path: Path) -> Path:
     """The parsed mini project with a history of frozen ids and times (for snapshots)."""
     project = Path(shutil.copytree(mini_template, tmp_path / "mini"))
     write_fixed_history(project / ".eltkit" / "history.db")
+    return project
+
+
+@pytest.fixture
+def fixed_sample(built_sample_template: Path, tmp_path: Path) -> Path:
+    """The sample after a real `eltkit build` (compiled SQL, warehouse), with its history
+    replaced by a frozen one (fixed run, times and freshness checks) for snapshots."""
+    project = Path(shutil.copytree(built_sample_template, tmp_path / "sample_dbt_project"))
+    for stale in (project / ".eltkit").glob("history.db*"):
+        stale.unlink()
+    write_fixed_sample_history(project / ".eltkit" / "history.db",
+                               load_project(project, parse=False).graph)
     return project

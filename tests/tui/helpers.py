@@ -153,3 +153,53 @@ def write_fixed_history(path: Path) -> None:
                    logs)
     db.commit()
     db.close()
+
+
+#: The frozen sample history: one build at 09:00, freshness checked at 10:50.
+SAMPLE_RUN = "20261120T090000-dddddd"
+FRESHNESS_CHECKED_AT = FROZEN_NOW - 600
+HOUR = 3600.0
+
+
+def write_fixed_sample_history(path: Path, graph: Any) -> None:
+    """A successful build of the whole sample and a freshness check, at fixed times.
+
+    The check saw raw_customers 11h55m old (pass; ten minutes later it is past
+    its 12h warn_after) and raw_orders 13h old (warn); raw_payments was never
+    checked. Nodes come from the sample's own DAG, so the lineage screen shows
+    real relatives with statuses.
+    """
+    HistoryStore(path).close()
+    db = sqlite3.connect(path)
+    db.execute(
+        "INSERT INTO runs (id, command, selection, trigger, job, status, started_at,"
+        " finished_at, heartbeat_at, pid, host, user, project_dir, target, threads, vars,"
+        " message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (SAMPLE_RUN, "build", json.dumps({"select": [], "exclude": [], "selector": None}),
+         "schedule", "nightly", "success", BASE, BASE + 42.0, BASE + 42.0, os.getpid(),
+         socket.gethostname(), "analyst", "/srv/jaffle", "dev", 4, "{}", "all passed"))
+    rows = []
+    runnable = ("task", "model", "seed", "snapshot", "test", "unit_test")
+    for index, uid in enumerate(sorted(u for u, n in graph.nodes.items()
+                                       if n.resource_type in runnable)):
+        node = graph.nodes[uid]
+        start = BASE + index * 0.5
+        rows.append((SAMPLE_RUN, uid, node.name, node.resource_type, "success", 1, start,
+                     start + 0.4, 0.4, None, None))
+    db.executemany(
+        "INSERT INTO node_results (run_id, unique_id, name, resource_type, status, attempts,"
+        " started_at, finished_at, duration_s, rows_affected, message)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+    checked = FRESHNESS_CHECKED_AT
+    checks = [("source.jaffle.jaffle.raw_customers", "jaffle.raw_customers", "pass",
+               11 * HOUR + 55 * 60),
+              ("source.jaffle.jaffle.raw_orders", "jaffle.raw_orders", "warn", 13 * HOUR)]
+    for uid, label, status, age in checks:
+        newest = datetime.fromtimestamp(checked - age, tz=UTC).isoformat()
+        db.execute(
+            "INSERT INTO freshness_checks (checked_at, unique_id, source, status, max_loaded_at,"
+            " age_s, warn_after_s, error_after_s, message, run_id)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (checked, uid, label, status, newest, age, 12 * HOUR, 24 * HOUR, None, None))
+    db.commit()
+    db.close()

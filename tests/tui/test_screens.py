@@ -13,6 +13,8 @@ from eltkit.project import load_project
 from eltkit.run.runner import history_path
 from eltkit.state.store import HistoryStore
 from eltkit.tui.screens.dialogs import HelpScreen
+from eltkit.tui.screens.freshness import FreshnessScreen
+from eltkit.tui.screens.lineage import LineageScreen
 from eltkit.tui.screens.node import NodeScreen
 from eltkit.tui.screens.run import RunScreen
 from eltkit.tui.screens.runs import RunsScreen
@@ -167,18 +169,20 @@ async def wait_run(pilot) -> RunScreen:  # type: ignore[no-untyped-def]
 
 async def test_help_lists_every_key_of_every_screen(tui_project: Path) -> None:
     app = app_for(tui_project)
-    async with app.run_test(size=(120, 50)) as pilot:
+    async with app.run_test(size=(120, 80)) as pilot:
         await wait_loaded(pilot, RunsScreen)
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
         text = screen_text(app)
-        for screen_type in (RunsScreen, RunScreen, NodeScreen):
+        for screen_type in (RunsScreen, RunScreen, NodeScreen, LineageScreen, FreshnessScreen):
             for binding in screen_type.BINDINGS:
                 assert isinstance(binding, Binding)
                 assert (binding.tooltip or binding.description) in text, binding
         for words in ("Filter the nodes by a dbt selector", "Jump to the next failed node",
                       "Retry failed nodes", "Cancel the run: SIGINT", "Start a run", "Compiled",
-                      "Logs", "Quit"):
+                      "Logs", "Quit", "Freshness of sources", "Lineage of the node",
+                      "Check now: run `eltkit freshness`",
+                      "Lineage: upstream, downstream, columns"):
             assert words in text
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen), what="runs screen")

@@ -17,6 +17,8 @@ import pytest
 from textual.pilot import Pilot
 
 from eltkit.tui.screens.dialogs import HelpScreen, MessageScreen
+from eltkit.tui.screens.freshness import FreshnessScreen
+from eltkit.tui.screens.lineage import LineageScreen
 from eltkit.tui.screens.node import NodeScreen
 from eltkit.tui.screens.run import RunScreen
 from eltkit.tui.screens.runs import RunsScreen
@@ -118,3 +120,41 @@ def test_foreign_history_message(mini_project: Path, snap_compare: SnapCompare) 
 def test_run_screen_at_40x12(fixed_project: Path, snap_compare: SnapCompare) -> None:
     assert snap_compare(app_for(fixed_project, frozen=True), terminal_size=(40, 12),
                         run_before=on_failed_run)
+
+
+# -- freshness and lineage, on the sample after a real build, with a frozen history ------
+
+
+async def on_freshness(pilot: Pilot[Any]) -> None:
+    await wait_loaded(pilot, RunsScreen)
+    await pilot.press("f")
+    await wait_loaded(pilot, FreshnessScreen)
+
+
+async def on_lineage_nodes(pilot: Pilot[Any]) -> None:
+    await wait_loaded(pilot, RunsScreen)
+    await pilot.press("enter")
+    await wait_loaded(pilot, RunScreen)
+    pilot.app.screen.query_one("#nodes", VirtualTable).move_to("model.jaffle.int_orders_enriched")
+    await pilot.press("l")
+    await wait_loaded(pilot, LineageScreen)
+
+
+async def on_lineage_columns(pilot: Pilot[Any]) -> None:
+    await on_lineage_nodes(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, LineageScreen)
+    await wait_for(pilot, lambda: screen.columns is not None, 30, "the column lineage")
+    await pilot.press("2")
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("screen", [
+    pytest.param(on_freshness, id="freshness"),
+    pytest.param(on_lineage_nodes, id="lineage-nodes"),
+    pytest.param(on_lineage_columns, id="lineage-columns"),
+])
+def test_sample_screen(fixed_sample: Path, snap_compare: SnapCompare, size: tuple[int, int],
+                       screen: Callable[[Pilot[Any]], Any]) -> None:
+    assert snap_compare(app_for(fixed_sample, frozen=True), terminal_size=size,
+                        run_before=screen)

@@ -1,1 +1,1 @@
-"""Screens of the TUI: runs, one run, one node, help, confirmations, errors."""
+"""Screens of the TUI: runs, one run, one node, lineage, freshness, help, confirmations, errors."""

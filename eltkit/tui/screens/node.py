@@ -28,6 +28,8 @@ class NodeScreen(LiveScreen):
         Binding("2", "tab('sql')", "SQL"),
         Binding("3", "tab('compiled')", "Compiled"),
         Binding("4", "tab('logs')", "Logs"),
+        Binding("l", "lineage", "Lineage",
+                tooltip="Lineage: upstream, downstream, columns"),
         Binding("escape", "back", "Back"),
     ]
 
@@ -131,6 +133,11 @@ class NodeScreen(LiveScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_lineage(self) -> None:
+        from eltkit.tui.screens.lineage import LineageScreen
+
+        self.app.push_screen(LineageScreen(self.unique_id, self.run_id))
 
 
 def _code(code: str, lexer: str, where: str) -> Any:

@@ -40,7 +40,9 @@ class RunScreen(LiveScreen):
                 tooltip="Open the node: SQL, compiled SQL, logs, history"),
         Binding("slash", "filter", "Filter",
                 tooltip="Filter the nodes by a dbt selector (Esc clears)", key_display="/"),
-        Binding("n", "next_failure", "Next failure", tooltip="Jump to the next failed node"),
+        Binding("n", "next_failure", "Next fail", tooltip="Jump to the next failed node"),
+        Binding("l", "lineage", "Lineage",
+                tooltip="Lineage of the node: upstream, downstream, columns"),
         Binding("p", "previous_failure", "Prev failure",
                 tooltip="Jump to the previous failed node", show=False),
         Binding("r", "retry", "Retry",
@@ -197,6 +199,14 @@ class RunScreen(LiveScreen):
 
     def selected_run(self) -> RunRecord | None:
         return self.data.run if self.data is not None else None
+
+    def action_lineage(self) -> None:
+        node = self.highlighted_node()
+        if node is None:
+            return
+        from eltkit.tui.screens.lineage import LineageScreen
+
+        self.app.push_screen(LineageScreen(node.unique_id, self.run_id))
 
     @on(VirtualTable.RowHighlighted, "#nodes")
     def _highlighted(self) -> None:

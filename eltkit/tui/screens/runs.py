@@ -33,6 +33,8 @@ class RunsScreen(LiveScreen):
                 tooltip="Retry failed nodes and downstream (asks first)"),
         Binding("c", "cancel", "Cancel",
                 tooltip="Cancel the run: SIGINT to it (asks first)"),
+        Binding("f", "freshness", "Freshness",
+                tooltip="Freshness of sources: age, thresholds, last check"),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
     ]
@@ -125,6 +127,11 @@ class RunsScreen(LiveScreen):
             from eltkit.tui.screens.run import RunScreen
 
             self.app.push_screen(RunScreen(run.id))
+
+    def action_freshness(self) -> None:
+        from eltkit.tui.screens.freshness import FreshnessScreen
+
+        self.app.push_screen(FreshnessScreen())
 
     def action_cursor_down(self) -> None:
         self.query_one("#runs", VirtualTable).action_cursor_down()
