@@ -246,6 +246,7 @@ def test_retry_then_circuit_breaker_pauses_and_resume_clears_it(
     state = records.job_state(h.store, "daily")
     assert state.paused and state.consecutive_failures == 2
     assert "circuit breaker after 2 consecutive failed runs" in (state.paused_reason or "")
+    assert h.scheduler.flush(timeout=30)  # alerts go out in the background
     events = [(row["event"], row["action"], row["status"])
               for row in notifications(h.store, source="job", name="daily")]
     assert sorted(events) == [("circuit_open", "log", "sent"), ("failure", "log", "sent"),
@@ -361,6 +362,7 @@ def test_a_job_run_past_its_max_duration_alerts_once(jobs_project: Path,
     time.sleep(2.5)  # real seconds: the run's duration is measured by the wall clock
     h.scheduler.tick()
     h.scheduler.tick()
+    assert h.scheduler.flush(timeout=30)
     events = [(row["event"], row["action"]) for row in
               notifications(h.store, source="job", name="daily")]
     assert events == [("overdue", "log")]

@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from eltkit.jobs.background import BackgroundWork
 from eltkit.jobs.clock import Clock, SystemClock
 from eltkit.jobs.config import JobConfig, OnFile
 from eltkit.jobs.intervals import Interval, fire_at_or_before, fires_after
@@ -159,6 +160,7 @@ class Scheduler:
         self.watchers: dict[str, _FileWatcher] = {}
         self.stopping = threading.Event()
         self.overdue_alerted: set[str] = set()
+        self.background = BackgroundWork()
         # Job runs this scheduler stopped (SIGTERM on shutdown): cancelled, not failed.
         self.stopped_by_us: set[str] = set()
         self._started = False
@@ -167,6 +169,13 @@ class Scheduler:
 
     def start(self) -> None:
         """Take the scheduler lock, recover from a previous crash, start file watchers."""
+        if self.project.config.slas:
+            # In the foreground: an SLA selecting nothing stops the start with its error,
+            # and the graph is built before the background thread reads it.
+            from eltkit.sla.nodes import sla_nodes
+
+            for name, sla in self.project.config.slas.items():
+                sla_nodes(self.project, name, sla)
         records.acquire_scheduler_lock(self.store)
         self._started = True
         now = self.clock.now()
@@ -225,6 +234,7 @@ class Scheduler:
                     launched.kill()
                     launched.wait()
         self.reap()
+        self.background.drain(_TERMINATE_GRACE_S)
         if self._started:
             records.release_scheduler_lock(self.store)
             self._started = False
@@ -447,20 +457,27 @@ class Scheduler:
 
         event = Event(source="job", name=record.job, kind=kind, summary=summary,
                       details=record.to_json(), at=self.clock.now())
-        deliver(actions, event, store=self.store, cwd=self.project.root,
-                sleep=self.notify_sleep)
+        self.background.submit(lambda: deliver(actions, event, store=self.store,
+                                               cwd=self.project.root, sleep=self.notify_sleep))
 
     def _check_slas(self, now: datetime) -> None:
-        if not self.project.config.slas:
+        """Evaluate and escalate SLAs in the background; skipped while one is under way
+        (a slow webhook must not pile up evaluations)."""
+        if not self.project.config.slas or self.background.pending:
             return
-        try:
-            from eltkit.sla.monitor import check_slas
-        except ImportError:  # pragma: no cover - SLAs not built in this copy
-            return
-        try:
-            check_slas(self.project, self.store, now, notify=True, sleep=self.notify_sleep)
-        except Exception as exc:  # noqa: BLE001 - an SLA problem must not stop the jobs
-            self.echo(f"SLA check failed: {exc}")
+        from eltkit.sla.monitor import check_slas
+
+        def check() -> None:
+            try:
+                check_slas(self.project, self.store, now, notify=True, sleep=self.notify_sleep)
+            except Exception as exc:  # noqa: BLE001 - an SLA problem must not stop the jobs
+                self.echo(f"SLA check failed: {exc}")
+
+        self.background.submit(check)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait for the notifications and SLA checks handed to the background."""
+        return self.background.drain(timeout)
 
     def next_fire(self, name: str) -> datetime | None:
         return next_fire(self.jobs[name], records.job_state(self.store, name), self.clock.now())
