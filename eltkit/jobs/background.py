@@ -18,11 +18,11 @@ log = logging.getLogger("eltkit.scheduler")
 
 class BackgroundWork:
     def __init__(self) -> None:
-        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._queue: queue.Queue[Callable[[], object] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._work, name="eltkit-notify", daemon=True)
         self._thread.start()
 
-    def submit(self, work: Callable[[], None]) -> None:
+    def submit(self, work: Callable[[], object]) -> None:
         self._queue.put(work)
 
     @property
