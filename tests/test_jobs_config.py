@@ -57,7 +57,7 @@ def test_every_trigger_and_step_kind_is_accepted(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("jobs", "line", "expected"), [
     ("  a:\n    schedule: '61 * * * *'\n    steps: [run]\n", 5,
-     "jobs.a.schedule: Value error, '61 * * * *' is not a valid cron expression"),
+     "jobs.a.schedule: '61 * * * *' is not a valid cron expression"),
     ("  a:\n    schedule: '0 5 * * *'\n    timezone: Mars/Olympus\n    steps: [run]\n", 6,
      "unknown timezone 'Mars/Olympus'"),
     ("  a:\n    steps:\n      - deploy: {select: x}\n", 6, "unknown step 'deploy'"),

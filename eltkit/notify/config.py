@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from eltkit.config_types import Duration
+from eltkit.config_types import Duration, invalid
 
 
 class _Strict(BaseModel):
@@ -66,10 +66,10 @@ class CommandAction(_Strict):
         try:
             words = shlex.split(value)
         except ValueError as exc:
-            raise ValueError(
+            raise invalid(
                 f"cannot split {value!r} into words ({exc}); check the quotes") from exc
         if not words:
-            raise ValueError("the command is blank; give a program to run, e.g. ./notify.sh")
+            raise invalid("the command is blank; give a program to run, e.g. ./notify.sh")
         return value
 
 
@@ -86,12 +86,12 @@ def _tag_action(value: Any) -> Any:
         if keys & {"log"}:
             inner = value["log"]
             return {"kind": "log", **(inner if isinstance(inner, dict) else {})}
-        raise ValueError(
+        raise invalid(
             f"unknown notification {sorted(keys)}; use log, {{webhook: {{url_env: NAME}}}} "
             "or {command: \"./script\"}"
         )
     if isinstance(value, str):
-        raise ValueError(
+        raise invalid(
             f"unknown notification {value!r}; use log, {{webhook: {{url_env: NAME}}}} "
             "or {command: \"./script\"}"
         )
