@@ -42,14 +42,18 @@ class Launcher:
         self.options = options or []  # --target/--profiles-dir/--vars the TUI was given
         self.python = python
 
-    def command(self, words: list[str]) -> list[str]:
-        return [self.python, "-m", "eltkit.cli", *words, "--project", str(self.project_root),
-                *self.options]
+    def command(self, words: list[str], options_after: int | None = None) -> list[str]:
+        """``eltkit WORDS --project ROOT ...``; with ``options_after``, the project options
+        go after that many words (a group's options precede its subcommand)."""
+        split = len(words) if options_after is None else options_after
+        return [self.python, "-m", "eltkit.cli", *words[:split], "--project",
+                str(self.project_root), *self.options, *words[split:]]
 
     def launch(self, words: list[str],
-               on_exit: Callable[[int, str], None] | None = None) -> Launched:
+               on_exit: Callable[[int, str], None] | None = None, *,
+               options_after: int | None = None) -> Launched:
         """Start ``eltkit WORDS``; ``on_exit(code, last log line)`` runs in a thread at its end."""
-        argv = self.command(words)
+        argv = self.command(words, options_after)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_dir / "tui-launch.log"
         with open(log, "ab") as out:
@@ -72,6 +76,17 @@ class Launcher:
     def check_freshness(self, on_exit: Callable[[int, str], None] | None = None) -> Launched:
         """`eltkit freshness`: checks every source with rules and records the results."""
         return self.launch(["freshness"], on_exit)
+
+    def trigger(self, job: str, on_exit: Callable[[int, str], None] | None = None) -> Launched:
+        """`eltkit trigger JOB`: a job run now, recorded with the reason `manual`, its
+        step runs with the trigger `tui`."""
+        return self.launch(["trigger", job, "--trigger", "tui"], on_exit)
+
+    def set_paused(self, job: str, paused: bool,
+                   on_exit: Callable[[int, str], None] | None = None) -> Launched:
+        """`eltkit jobs pause|resume JOB`: the job's paused flag in the history."""
+        return self.launch(["jobs", "pause" if paused else "resume", job], on_exit,
+                           options_after=1)
 
     def start(self, text: str) -> Launched:
         """Start a run; the history records it as started from the TUI."""

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from eltkit.project import Project
     from eltkit.tui.screens.dialogs import MessageScreen
 
-# The other screens (one run, a node, freshness, lineage, the dialogs) are imported
-# when first opened: `eltkit tui` pays only for the runs screen at start-up.
+# The other screens (one run, a node, freshness, lineage, jobs, SLAs, the dialogs) are
+# imported when first opened: `eltkit tui` pays only for the runs screen at start-up.
 
 POLL_SECONDS = 0.5
 ERROR_POLL_SECONDS = 2.0
@@ -120,9 +120,12 @@ class EltkitApp(App[None]):
     def action_help(self) -> None:
         from eltkit.tui.screens.dialogs import HelpScreen
         from eltkit.tui.screens.freshness import FreshnessScreen
+        from eltkit.tui.screens.job_runs import JobRunsScreen
+        from eltkit.tui.screens.jobs import JobsScreen
         from eltkit.tui.screens.lineage import LineageScreen
         from eltkit.tui.screens.node import NodeScreen
         from eltkit.tui.screens.run import RunScreen
+        from eltkit.tui.screens.slas import SlaScreen
 
         if isinstance(self.screen, HelpScreen):
             return
@@ -132,6 +135,9 @@ class EltkitApp(App[None]):
             ("Node", list(NodeScreen.BINDINGS)),
             ("Lineage (l on a run or a node)", list(LineageScreen.BINDINGS)),
             ("Freshness (f on the runs)", list(FreshnessScreen.BINDINGS)),
+            ("Jobs (J on the runs)", list(JobsScreen.BINDINGS)),
+            ("Job runs (Enter on a job)", list(JobRunsScreen.BINDINGS)),
+            ("SLAs (S on the runs)", list(SlaScreen.BINDINGS)),
             ("Everywhere", [*self.BINDINGS,
                             Binding("up,down", "", "Move in a list (also j, k)",
                                     key_display="↑ ↓ PgUp PgDn Home End"),

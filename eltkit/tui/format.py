@@ -36,6 +36,16 @@ RUN_STYLES: dict[str, tuple[str, str]] = {
     "cancelled": ("⊘", "magenta"),
     "interrupted": ("↯", "magenta"),
 }
+#: A job run's status, in the same glyph language as a run's.
+JOB_RUN_STYLES: dict[str, tuple[str, str]] = {
+    "queued": ("·", "dim"),
+    "running": ("▶", "bold cyan"),
+    "success": ("✓", "green"),
+    "failed": ("✗", "bold red"),
+    "cancelled": ("⊘", "magenta"),
+    "interrupted": ("↯", "magenta"),
+    "skipped": ("-", "dim"),
+}
 FAILED_NODE_STATUSES = frozenset({"error", "timed_out", "interrupted"})
 DONE_NODE_STATUSES = frozenset({"success", "warn", "error", "timed_out", "skipped",
                                 "cancelled", "interrupted"})
@@ -51,6 +61,11 @@ def node_status(status: str) -> Text:
 
 def run_status(status: str) -> Text:
     glyph, style = RUN_STYLES.get(status, ("?", ""))
+    return Text(f"{glyph} {status}", style=style)
+
+
+def job_run_status(status: str) -> Text:
+    glyph, style = JOB_RUN_STYLES.get(status, ("?", ""))
     return Text(f"{glyph} {status}", style=style)
 
 
@@ -99,6 +114,18 @@ class Clock:
     def elapsed(self, started_at: float, finished_at: float | None) -> float:
         end = finished_at if finished_at is not None else self.now()
         return max(0.0, end - started_at)
+
+
+def span(seconds: float) -> str:
+    """A wait or an age as people say it: ``45s``, ``30m``, ``4m05s``, ``2h05m``, ``3d04h``."""
+    total = int(max(0.0, seconds))
+    for unit, size, sub, sub_size in (("d", 86400, "h", 3600), ("h", 3600, "m", 60),
+                                      ("m", 60, "s", 1)):
+        if total >= size:
+            whole, rest = divmod(total, size)
+            part = rest // sub_size
+            return f"{whole}{unit}" + (f"{part:02d}{sub}" if part else "")
+    return f"{total}s"
 
 
 def one_line(message: str | None, width: int = 80) -> str:

@@ -10,6 +10,7 @@ import pytest
 
 from eltkit.project import load_project
 from tests.conftest import run_cli
+from tests.tui.fixed_jobs import write_fixed_jobs_history
 from tests.tui.helpers import write_fixed_history, write_fixed_sample_history
 
 
@@ -63,3 +64,10 @@ def fixed_sample(built_sample_template: Path, tmp_path: Path) -> Path:
     write_fixed_sample_history(project / ".eltkit" / "history.db",
                                load_project(project, parse=False).graph)
     return project
+
+
+@pytest.fixture
+def fixed_jobs_sample(fixed_sample: Path) -> Path:
+    """The frozen sample with frozen job runs, a paused job and SLAs in every state."""
+    write_fixed_jobs_history(fixed_sample)
+    return fixed_sample

@@ -14,10 +14,13 @@ from eltkit.run.runner import history_path
 from eltkit.state.store import HistoryStore
 from eltkit.tui.screens.dialogs import HelpScreen
 from eltkit.tui.screens.freshness import FreshnessScreen
+from eltkit.tui.screens.job_runs import JobRunsScreen
+from eltkit.tui.screens.jobs import JobsScreen
 from eltkit.tui.screens.lineage import LineageScreen
 from eltkit.tui.screens.node import NodeScreen
 from eltkit.tui.screens.run import RunScreen
 from eltkit.tui.screens.runs import RunsScreen
+from eltkit.tui.screens.slas import SlaScreen
 from eltkit.tui.widgets.virtual_table import VirtualTable
 from tests.tui.helpers import app_for, screen_text, wait_for, wait_loaded
 
@@ -169,12 +172,13 @@ async def wait_run(pilot) -> RunScreen:  # type: ignore[no-untyped-def]
 
 async def test_help_lists_every_key_of_every_screen(tui_project: Path) -> None:
     app = app_for(tui_project)
-    async with app.run_test(size=(120, 80)) as pilot:
+    async with app.run_test(size=(120, 120)) as pilot:
         await wait_loaded(pilot, RunsScreen)
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
         text = screen_text(app)
-        for screen_type in (RunsScreen, RunScreen, NodeScreen, LineageScreen, FreshnessScreen):
+        for screen_type in (RunsScreen, RunScreen, NodeScreen, LineageScreen, FreshnessScreen,
+                            JobsScreen, JobRunsScreen, SlaScreen):
             for binding in screen_type.BINDINGS:
                 assert isinstance(binding, Binding)
                 assert (binding.tooltip or binding.description) in text, binding
@@ -182,7 +186,9 @@ async def test_help_lists_every_key_of_every_screen(tui_project: Path) -> None:
                       "Retry failed nodes", "Cancel the run: SIGINT", "Start a run", "Compiled",
                       "Logs", "Quit", "Freshness of sources", "Lineage of the node",
                       "Check now: run `eltkit freshness`",
-                      "Lineage: upstream, downstream, columns"):
+                      "Lineage: upstream, downstream, columns",
+                      "Jobs (J on the runs)", "SLAs (S on the runs)",
+                      "Run the job now with `eltkit trigger`"):
             assert words in text
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen), what="runs screen")

@@ -18,10 +18,13 @@ from textual.pilot import Pilot
 
 from eltkit.tui.screens.dialogs import HelpScreen, MessageScreen
 from eltkit.tui.screens.freshness import FreshnessScreen
+from eltkit.tui.screens.job_runs import JobRunsScreen
+from eltkit.tui.screens.jobs import JobsScreen
 from eltkit.tui.screens.lineage import LineageScreen
 from eltkit.tui.screens.node import NodeScreen
 from eltkit.tui.screens.run import RunScreen
 from eltkit.tui.screens.runs import RunsScreen
+from eltkit.tui.screens.slas import SlaScreen
 from eltkit.tui.widgets.virtual_table import VirtualTable
 from tests.tui.helpers import FAILED_RUN, RUNNING_RUN, app_for, wait_for, wait_loaded
 
@@ -157,4 +160,42 @@ async def on_lineage_columns(pilot: Pilot[Any]) -> None:
 def test_sample_screen(fixed_sample: Path, snap_compare: SnapCompare, size: tuple[int, int],
                        screen: Callable[[Pilot[Any]], Any]) -> None:
     assert snap_compare(app_for(fixed_sample, frozen=True), terminal_size=size,
+                        run_before=screen)
+
+
+# -- jobs and SLAs, on the frozen sample with frozen job runs and SLAs in every state ------
+
+
+async def on_jobs(pilot: Pilot[Any]) -> None:
+    await wait_loaded(pilot, RunsScreen)
+    await pilot.press("J")
+    await wait_loaded(pilot, JobsScreen)
+    pilot.app.screen.query_one("#jobs", VirtualTable).move_to("landing_files")
+    await pilot.pause()
+
+
+async def on_job_runs(pilot: Pilot[Any]) -> None:
+    await on_jobs(pilot)
+    await pilot.press("enter")
+    await wait_loaded(pilot, JobRunsScreen)
+    screen = pilot.app.screen
+    assert isinstance(screen, JobRunsScreen)
+    await wait_for(pilot, lambda: screen.steps_of is not None, what="the step runs")
+
+
+async def on_slas(pilot: Pilot[Any]) -> None:
+    await wait_loaded(pilot, RunsScreen)
+    await pilot.press("S")
+    await wait_loaded(pilot, SlaScreen)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("screen", [
+    pytest.param(on_jobs, id="jobs"),
+    pytest.param(on_job_runs, id="job-runs"),
+    pytest.param(on_slas, id="slas"),
+])
+def test_jobs_and_sla_screen(fixed_jobs_sample: Path, snap_compare: SnapCompare,
+                             size: tuple[int, int], screen: Callable[[Pilot[Any]], Any]) -> None:
+    assert snap_compare(app_for(fixed_jobs_sample, frozen=True), terminal_size=size,
                         run_before=screen)

@@ -62,7 +62,10 @@ async def go():
         assert app.screen.loads, app.screen
     print(sorted(m for m in ("sqlglot", "eltkit.run.runner", "eltkit.lineage",
                              "eltkit.tui.screens.dialogs", "eltkit.tui.screens.run",
-                             "eltkit.tui.screens.freshness", "eltkit.tui.screens.lineage")
+                             "eltkit.tui.screens.freshness", "eltkit.tui.screens.lineage",
+                             "eltkit.tui.screens.jobs", "eltkit.tui.screens.job_runs",
+                             "eltkit.tui.screens.slas", "eltkit.tui.web", "eltkit.jobs.overview",
+                             "eltkit.sla.monitor", "textual_serve")
                  if m in sys.modules))
 
 asyncio.run(go())

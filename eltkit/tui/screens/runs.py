@@ -35,6 +35,10 @@ class RunsScreen(LiveScreen):
                 tooltip="Cancel the run: SIGINT to it (asks first)"),
         Binding("f", "freshness", "Freshness",
                 tooltip="Freshness of sources: age, thresholds, last check"),
+        Binding("J", "jobs", "Jobs", key_display="J",
+                tooltip="Jobs: next fire, paused or not, last job run"),
+        Binding("S", "slas", "SLAs", key_display="S",
+                tooltip="SLAs: state, due, predicted finish, escalation"),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
     ]
@@ -132,6 +136,16 @@ class RunsScreen(LiveScreen):
         from eltkit.tui.screens.freshness import FreshnessScreen
 
         self.app.push_screen(FreshnessScreen())
+
+    def action_jobs(self) -> None:
+        from eltkit.tui.screens.jobs import JobsScreen
+
+        self.app.push_screen(JobsScreen())
+
+    def action_slas(self) -> None:
+        from eltkit.tui.screens.slas import SlaScreen
+
+        self.app.push_screen(SlaScreen())
 
     def action_cursor_down(self) -> None:
         self.query_one("#runs", VirtualTable).action_cursor_down()
