@@ -161,6 +161,8 @@ class Scheduler:
         self.stopping = threading.Event()
         self.overdue_alerted: set[str] = set()
         self.background = BackgroundWork()
+        # Per cron job: (the cursor it was computed from, its next fire).
+        self._next_fires: dict[str, tuple[float, datetime]] = {}
         # Job runs this scheduler stopped (SIGTERM on shutdown): cancelled, not failed.
         self.stopped_by_us: set[str] = set()
         self._started = False
@@ -263,13 +265,15 @@ class Scheduler:
         now = self.clock.now()
         report.finished = self.reap()
         self._alert_overdue()
+        states = records.job_states(self.store)  # one read for every job, every tick
         for name, job in self.jobs.items():
-            if records.job_state(self.store, name).paused:
+            state = states.get(name) or records.JobState(name)
+            if state.paused:
                 continue
             if job.schedule:
-                self._queue_cron(name, job, now, report)
+                self._queue_cron(name, job, state, now, report)
             if job.after:
-                self._queue_after(name, job, now, report)
+                self._queue_after(name, job, state, now, report)
             if job.on_file:
                 self._queue_files(name, job, now, report)
         self._launch_due(now, report)
@@ -334,14 +338,18 @@ class Scheduler:
 
     # -- what is due -------------------------------------------------------------------
 
-    def _queue_cron(self, name: str, job: JobConfig, now: datetime,
+    def _queue_cron(self, name: str, job: JobConfig, state: records.JobState, now: datetime,
                     report: TickReport) -> None:
         assert job.schedule is not None
-        state = records.job_state(self.store, name)
+        known = self._next_fires.get(name)
+        if known is not None and known[0] == state.cursor and now < known[1]:
+            return  # not due yet: no cron arithmetic on most ticks
         cursor = datetime.fromtimestamp(state.cursor or now.timestamp(), UTC)
         due: list[datetime] = []
         for fire in fires_after(job.schedule, job.zone, cursor):
             if fire > now or len(due) >= _MAX_FIRES_SCANNED:
+                if state.cursor is not None and not due:
+                    self._next_fires[name] = (state.cursor, fire)
                 break
             due.append(fire)
         if not due:
@@ -368,9 +376,8 @@ class Scheduler:
             report.queued.append(self._queue(name, reason, now, interval=interval))
         records.update_job_state(self.store, name, cursor=due[-1].timestamp())
 
-    def _queue_after(self, name: str, job: JobConfig, now: datetime,
+    def _queue_after(self, name: str, job: JobConfig, state: records.JobState, now: datetime,
                      report: TickReport) -> None:
-        state = records.job_state(self.store, name)
         since = state.after_cursor or 0.0
         upstream = [records.latest_success(self.store, other) for other in job.after]
         if any(run is None or (run.finished_at or 0) <= since for run in upstream):
@@ -411,13 +418,15 @@ class Scheduler:
     def _launch_due(self, now: datetime, report: TickReport) -> None:
         queued = sorted(records.job_runs(self.store, statuses=("queued",), limit=10_000),
                         key=lambda run: (run.queued_at, run.interval_end or 0))
+        paused = {name for name, state in records.job_states(self.store).items()
+                  if state.paused} if queued else set()
         for record in queued:
             job = self.jobs.get(record.job)
             if job is None:
                 records.finish_job_run(self.store, record.id, "skipped",
                                        f"job {record.job} is no longer in eltkit.yml")
                 continue
-            if records.job_state(self.store, record.job).paused:
+            if record.job in paused:
                 continue
             if record.not_before is not None and record.not_before > now.timestamp():
                 continue

@@ -171,13 +171,20 @@ def steps_of(store: HistoryStore, job_run_id: str) -> list[dict[str, Any]]:
 # -- per-job state ----------------------------------------------------------------------
 
 def job_state(store: HistoryStore, job: str) -> JobState:
+    return job_states_where(store, "WHERE job = ?", (job,)).get(job) or JobState(job)
+
+
+def job_states(store: HistoryStore) -> dict[str, JobState]:
+    """Every job's state in one read (the scheduler needs them all on each tick)."""
+    return job_states_where(store, "", ())
+
+
+def job_states_where(store: HistoryStore, where: str,
+                     params: tuple[Any, ...]) -> dict[str, JobState]:
     rows = store._read("SELECT job, paused, paused_reason, consecutive_failures, cursor,"
-                       " after_cursor, file_cursor FROM job_state WHERE job = ?", (job,))
-    if not rows:
-        return JobState(job)
-    row = dict(rows[0])
-    row["paused"] = bool(row["paused"])
-    return JobState(**row)
+                       f" after_cursor, file_cursor FROM job_state {where}", params)
+    return {row["job"]: JobState(**{**dict(row), "paused": bool(row["paused"])})
+            for row in rows}
 
 
 def update_job_state(store: HistoryStore, job: str, **changes: Any) -> JobState:
