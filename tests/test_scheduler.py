@@ -395,3 +395,24 @@ def test_schedule_once_from_cron_fires_for_files_that_landed_between_ticks(
     assert "landing: job run landing-" in second.stdout and " success" in second.stdout
     third = run_cli("schedule", "--once", cwd=jobs_project)
     assert "queued" not in third.stdout  # the file was handled once
+
+
+def test_catchup_skips_an_interval_a_backfill_already_ran(jobs_project: Path,
+                                                         harness: MakeHarness) -> None:
+    set_jobs(jobs_project, """
+  daily:
+    schedule: "0 6 * * *"
+    steps: [{task: load_events}]
+""")
+    h = harness(datetime(2026, 11, 1, 12, 0, tzinfo=UTC))
+    h.scheduler.start()
+    h.scheduler.close(cancel_running=False)
+    backfill = run_cli("backfill", "daily", "--start", "2026-11-01T06:00", "--end",
+                       "2026-11-01T06:00", cwd=jobs_project)
+    assert backfill.returncode == 0, backfill.stdout + backfill.stderr
+    h.clock.set(datetime(2026, 11, 3, 12, 0, tzinfo=UTC))
+    h.scheduler.start()
+    report = h.scheduler.tick()
+    (queued,) = [run for run in h.runs("daily") if run.id in report.queued]
+    assert queued.interval_end == datetime(2026, 11, 3, 6, 0, tzinfo=UTC).timestamp()
+    assert any("already succeeded; not queued" in line for line in h.lines)

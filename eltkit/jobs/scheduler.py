@@ -372,7 +372,12 @@ class Scheduler:
             report.skipped.append(skipped_id)
             self.echo(f"{name}: {message}")
         reason = "schedule" if len(kept) == 1 else "catchup"
+        done = records.successful_intervals(self.store, name)
         for interval in kept:
+            if (interval.start.timestamp(), interval.end.timestamp()) in done:
+                # Already run (`eltkit trigger` or a backfill during the downtime).
+                self.echo(f"{name}: {interval.label(job.zone)} already succeeded; not queued")
+                continue
             report.queued.append(self._queue(name, reason, now, interval=interval))
         records.update_job_state(self.store, name, cursor=due[-1].timestamp())
 
