@@ -172,7 +172,7 @@ class EltkitApp(App[None]):
         self.push_screen(StartScreen(), started)
 
     def retry_run(self, run: RunRecord) -> None:
-        from eltkit.tui.screens.dialogs import ConfirmScreen
+        from eltkit.tui.screens.dialogs import confirm
 
         if run.status == "running":
             self.notify(f"run {run.id} is still running; wait for it or cancel it (c)",
@@ -182,28 +182,20 @@ class EltkitApp(App[None]):
             self.notify(f"nothing to retry: run {run.id} succeeded", severity="warning")
             return
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._launch(["retry", run.id])
-
-        self.push_screen(ConfirmScreen(
-            f"Retry what failed or never finished in run {run.id}, and its downstream?"),
-            answered)
+        confirm(self, f"Retry what failed or never finished in run {run.id}, and its "
+                "downstream?", lambda: self._launch(["retry", run.id]))
 
     def cancel_run(self, run: RunRecord) -> None:
-        from eltkit.tui.screens.dialogs import ConfirmScreen
+        from eltkit.tui.screens.dialogs import confirm
 
-        def answered(yes: bool | None) -> None:
-            if not yes:
-                return
+        def cancel_it() -> None:
             try:
                 self.notify(cancel(run), timeout=6)
             except EltkitError as exc:
                 self.notify(exc.message, severity="error", timeout=8)
 
-        self.push_screen(ConfirmScreen(
-            f"Cancel run {run.id} (pid {run.pid})? Its running nodes are stopped and "
-            "the rest is not started."), answered)
+        confirm(self, f"Cancel run {run.id} (pid {run.pid})? Its running nodes are stopped "
+                "and the rest is not started.", cancel_it)
 
 
 def make_app(project: Project | None, history_file: Path, *, settings: Settings | None = None,

@@ -65,7 +65,7 @@ def write_fixed_jobs_history(project: Path) -> None:
     """Job runs, job state and a scheduler lock at fixed times; SLA evaluations at 11:00:30."""
     path = project / ".eltkit" / "history.db"
     db = sqlite3.connect(path)
-    job_runs = [
+    job_runs: list[tuple[Any, ...]] = [
         (INGEST_JOB_RUN, "ingest", "schedule", INGEST_FIRE - 24 * HOUR, INGEST_FIRE,
          "success", 1, INGEST_FIRE, INGEST_FIRE + 1, INGEST_FIRE + 9, "1 step succeeded"),
         (MARTS_JOB_RUN, "daily_marts", "after", INGEST_FIRE - 24 * HOUR, INGEST_FIRE,

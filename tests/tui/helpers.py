@@ -10,15 +10,20 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from textual.pilot import Pilot
+from textual.screen import Screen
 
 from eltkit.project import load_project
 from eltkit.run.runner import history_path
 from eltkit.state.store import HistoryStore
 from eltkit.tui.app import EltkitApp, Settings, make_app
 from eltkit.tui.format import Clock
+from eltkit.tui.screens.runs import RunsScreen
+from eltkit.tui.widgets.virtual_table import VirtualTable
+
+ScreenT = TypeVar("ScreenT", bound=Screen[Any])
 
 #: The frozen history: three runs on 2026-11-20, the screens see 11:00:30 UTC.
 BASE = datetime(2026, 11, 20, 9, 0, tzinfo=UTC).timestamp()
@@ -56,6 +61,26 @@ def screen_text(app: EltkitApp) -> str:
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
+def squeezed(app: EltkitApp) -> str:
+    """The screen with runs of spaces squeezed: rows read the same at any width."""
+    return "\n".join(" ".join(line.split()) for line in screen_text(app).splitlines())
+
+
+def flat(app: EltkitApp) -> str:
+    """The whole screen as one line: text that wraps reads the same at any width."""
+    return " ".join(screen_text(app).split())
+
+
+def notices(app: EltkitApp) -> str:
+    """Every notification shown so far, in one line."""
+    return " | ".join(str(n.message) for n in app._notifications)
+
+
+def table(app: EltkitApp, name: str) -> VirtualTable:
+    """The list ``#name`` of the screen on top."""
+    return app.screen.query_one(f"#{name}", VirtualTable)
+
+
 async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 10.0,
                    what: str = "condition") -> float:
     """Pause until ``condition()``; returns how long it took."""
@@ -79,6 +104,22 @@ async def wait_loaded(pilot: Pilot[Any], screen_type: type, loads: int = 1,
 
     await wait_for(pilot, ready, timeout, f"{screen_type.__name__} to load")
     await pilot.pause()
+
+
+async def wait_screen(pilot: Pilot[Any], screen_type: type[ScreenT]) -> ScreenT:
+    """Wait until a ``screen_type`` is on top with its data; return it."""
+    await wait_loaded(pilot, screen_type)
+    screen = pilot.app.screen
+    assert isinstance(screen, screen_type)
+    return screen
+
+
+async def open_from_runs(pilot: Pilot[Any], keys: str | tuple[str, ...],
+                         screen_type: type[ScreenT]) -> ScreenT:
+    """The runs screen loaded, then ``keys`` open a ``screen_type``: wait for its data."""
+    await wait_loaded(pilot, RunsScreen)
+    await pilot.press(*((keys,) if isinstance(keys, str) else keys))
+    return await wait_screen(pilot, screen_type)
 
 
 def write_fixed_history(path: Path) -> None:
@@ -109,7 +150,7 @@ def write_fixed_history(path: Path) -> None:
              "/srv/mini", "dev", 4, "{}", message))
     order = ["load_t1", "load_t2", "a", "not_null_a_id", "unique_a_id", "b", "c",
              "relationships_c_id__id__ref_a_", "export_c"]
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for index, (uid, name, rtype) in enumerate(MINI_NODES):
         start = BASE + order.index(name) * 0.5
         rows.append((SUCCESS_RUN, uid, name, rtype, "success", 1, start,

@@ -15,18 +15,21 @@ from eltkit.state.store import HistoryStore
 from eltkit.tui.screens.dialogs import ConfirmScreen, StartScreen
 from eltkit.tui.screens.run import RunScreen
 from eltkit.tui.screens.runs import RunsScreen
-from eltkit.tui.widgets.virtual_table import VirtualTable
-from tests.tui.helpers import app_for, screen_text, wait_for, wait_loaded
+from tests.tui.helpers import (
+    app_for,
+    notices,
+    open_from_runs,
+    screen_text,
+    table,
+    wait_for,
+    wait_loaded,
+)
 
 pytestmark = pytest.mark.anyio
 
 
 def store_of(project: Path) -> HistoryStore:
     return HistoryStore(project / ".eltkit" / "history.db", readonly=True)
-
-
-def runs_table(app) -> VirtualTable:  # type: ignore[no-untyped-def]
-    return app.screen.query_one("#runs", VirtualTable)
 
 
 async def test_retry_confirms_then_runs_eltkit_retry_in_its_own_process(
@@ -36,9 +39,7 @@ async def test_retry_confirms_then_runs_eltkit_retry_in_its_own_process(
     assert failed.status == "failed"
     app = app_for(tui_project)
     async with app.run_test(size=(120, 30)) as pilot:
-        await wait_loaded(pilot, RunsScreen)
-        await pilot.press("enter")
-        await wait_loaded(pilot, RunScreen)
+        await open_from_runs(pilot, "enter", RunScreen)
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
         assert "Retry what failed or never finished" in screen_text(app)
@@ -50,8 +51,8 @@ async def test_retry_confirms_then_runs_eltkit_retry_in_its_own_process(
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
         await pilot.press("y")
-        await wait_for(pilot, lambda: "tui-launch.log" in " ".join(
-            str(n.message) for n in app._notifications), what="the started notice")
+        await wait_for(pilot, lambda: "tui-launch.log" in notices(app),
+                       what="the started notice")
         await pilot.press("escape")  # back to the runs: the retry shows up there, live
         await wait_loaded(pilot, RunsScreen)
 
@@ -64,7 +65,7 @@ async def test_retry_confirms_then_runs_eltkit_retry_in_its_own_process(
         assert (retry.trigger, retry.retry_of, retry.status) == ("retry", failed.id, "success")
         assert {n.name for n in store.nodes(retry.id)} == {
             "load_t2", "c", "export_c", "relationships_c_id__id__ref_a_"}
-        await wait_for(pilot, lambda: runs_table(app).keys[:1] == [retry.id], 10, "retry row")
+        await wait_for(pilot, lambda: table(app, "runs").keys[:1] == [retry.id], 10, "retry row")
         assert f"retry of {failed.id}" in screen_text(app)
     store.close()
     assert "eltkit retry" in (tui_project / ".eltkit" / "tui-launch.log").read_text()
@@ -87,12 +88,13 @@ async def test_cancel_confirms_then_stops_a_running_run(tui_project: Path) -> No
 
             await wait_for(pilot, load_t2_running, 60, "load_t2 to run")
             running = store.runs()[0]
-            await wait_for(pilot, lambda: runs_table(app).cursor_key == running.id, 10,
+            await wait_for(pilot, lambda: table(app, "runs").cursor_key == running.id, 10,
                            "the running run selected")
             assert "▶ running" in screen_text(app)
             await pilot.press("c")
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
             assert "Cancel run" in screen_text(app)
+            assert isinstance(app.screen, ConfirmScreen)
             assert f"Cancel run {running.id} (pid {process.pid})" in app.screen.question
             await pilot.press("y")
             await wait_for(pilot, lambda: store.run(running.id).status != "running", 30,
@@ -134,7 +136,7 @@ async def test_retry_of_a_successful_run_says_there_is_nothing_to_retry(
         await wait_loaded(pilot, RunsScreen)
         await pilot.press("down", "r", "c")
         await pilot.pause(0.1)
-        messages = " ".join(str(n.message) for n in app._notifications)
+        messages = notices(app)
         assert "nothing to retry" in messages and "is not running (success)" in messages
         assert isinstance(app.screen, RunsScreen)
 

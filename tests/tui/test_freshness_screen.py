@@ -17,8 +17,14 @@ from eltkit.tui.data import history_file
 from eltkit.tui.data_freshness import NEVER_CHECKED, SourceFreshness
 from eltkit.tui.screens.freshness import FreshnessScreen
 from eltkit.tui.screens.runs import RunsScreen
-from eltkit.tui.widgets.virtual_table import VirtualTable
-from tests.tui.helpers import app_for, screen_text, wait_for, wait_loaded
+from tests.tui.helpers import (
+    app_for,
+    notices,
+    open_from_runs,
+    screen_text,
+    table,
+    wait_for,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -26,25 +32,14 @@ SOURCES = ["source.jaffle.jaffle.raw_customers", "source.jaffle.jaffle.raw_order
            "source.jaffle.jaffle.raw_payments"]
 
 
-def sources_table(app) -> VirtualTable:  # type: ignore[no-untyped-def]
-    return app.screen.query_one("#sources", VirtualTable)
-
-
-def notices(app) -> str:  # type: ignore[no-untyped-def]
-    return " | ".join(str(n.message) for n in app._notifications)
-
-
 async def test_f_opens_every_source_with_rules_and_f_again_checks_them_now(
         built_sample: Path) -> None:
     app = app_for(built_sample)
     async with app.run_test(size=(120, 30)) as pilot:
-        await wait_loaded(pilot, RunsScreen)
-        await pilot.press("f")
-        await wait_loaded(pilot, FreshnessScreen)
-        screen = app.screen
-        assert isinstance(screen, FreshnessScreen) and screen.data is not None
+        screen = await open_from_runs(pilot, "f", FreshnessScreen)
+        assert screen.data is not None
         # The build's freshness gate checked every source with rules: all fresh.
-        assert sorted(sources_table(app).keys) == SOURCES
+        assert sorted(table(app, "sources").keys) == SOURCES
         built_check = screen.data.last_checked_at
         assert built_check is not None
         text = screen_text(app)
@@ -85,10 +80,8 @@ async def test_a_source_never_checked_says_so(built_sample: Path) -> None:
     db.close()
     app = app_for(built_sample)
     async with app.run_test(size=(120, 30)) as pilot:
-        await wait_loaded(pilot, RunsScreen)
-        await pilot.press("f")
-        await wait_loaded(pilot, FreshnessScreen)
-        assert sorted(sources_table(app).keys) == SOURCES
+        await open_from_runs(pilot, "f", FreshnessScreen)
+        assert sorted(table(app, "sources").keys) == SOURCES
         text = screen_text(app)
         assert "3 sources with freshness rules  ○ 3 never checked" in text
         assert "○ never checked  jaffle.raw_orders" in text
@@ -101,11 +94,7 @@ async def test_checks_written_elsewhere_show_live_with_status_age_and_message(
     by_id = {rule.unique_id: rule for rule in rules(project.graph)}
     app = app_for(built_sample)
     async with app.run_test(size=(120, 30)) as pilot:
-        await wait_loaded(pilot, RunsScreen)
-        await pilot.press("f")
-        await wait_loaded(pilot, FreshnessScreen)
-        screen = app.screen
-        assert isinstance(screen, FreshnessScreen)
+        screen = await open_from_runs(pilot, "f", FreshnessScreen)
         now = datetime.now(tz=UTC)
         empty_table = datetime(1, 1, 1, tzinfo=UTC)  # what a check of an empty table saw
         writer = HistoryStore(history_file(project))
@@ -123,7 +112,7 @@ async def test_checks_written_elsewhere_show_live_with_status_age_and_message(
         await wait_for(pilot, lambda: screen.data is not None
                        and screen.data.counts.get("warn") == 1, 5, "the new checks")
         # Most urgent first: error, runtime error, warn.
-        assert sources_table(app).keys == [SOURCES[0], SOURCES[2], SOURCES[1]]
+        assert table(app, "sources").keys == [SOURCES[0], SOURCES[2], SOURCES[1]]
         text = screen_text(app)
         assert "✗ 1 error  ✗ 1 runtime error  ! 1 warn" in text
         rows = {name: line for line in text.splitlines()
@@ -133,7 +122,7 @@ async def test_checks_written_elsewhere_show_live_with_status_age_and_message(
         assert "! warn" in rows["raw_orders"] and " 13h " in rows["raw_orders"]
         assert "CatalogException: Table raw_payments" in rows["raw_payments"]
         assert "the table is empty" in text  # the highlighted source in full
-        sources_table(app).move_to(SOURCES[1])
+        table(app, "sources").move_to(SOURCES[1])
         await pilot.pause()
         detail = screen_text(app)
         assert "! jaffle.raw_orders: newest row " in detail
@@ -147,24 +136,20 @@ async def test_a_failing_check_is_reported_in_one_line(built_sample: Path) -> No
     app = make_app(project, history_file(project), settings=Settings(poll_seconds=0.2),
                    launch_options=["--target", "nosuch"])
     async with app.run_test(size=(120, 30)) as pilot:
-        await wait_loaded(pilot, RunsScreen)
-        await pilot.press("f")
-        await wait_loaded(pilot, FreshnessScreen)
+        await open_from_runs(pilot, "f", FreshnessScreen)
         await pilot.press("f")
         await wait_for(pilot, lambda: "eltkit freshness failed" in notices(app), 60,
                        "the failure notice")
         assert "nosuch" in notices(app)
         assert app.screen.checking is None  # type: ignore[attr-defined]
-        assert len(sources_table(app).keys) == 3
+        assert len(table(app, "sources").keys) == 3
 
 
 async def test_without_a_project_the_check_key_says_what_is_needed(built_sample: Path) -> None:
     history = history_file(load_project(built_sample, parse=False))
     app = make_app(None, history, settings=Settings(poll_seconds=0.2))
     async with app.run_test(size=(100, 24)) as pilot:
-        await wait_loaded(pilot, RunsScreen)
-        await pilot.press("f")
-        await wait_loaded(pilot, FreshnessScreen)
+        await open_from_runs(pilot, "f", FreshnessScreen)
         assert "no project: the DAG is not available" in screen_text(app)
         await pilot.press("f")
         await wait_for(pilot, lambda: "checks need a project" in notices(app), what="notice")
@@ -173,11 +158,9 @@ async def test_without_a_project_the_check_key_says_what_is_needed(built_sample:
 async def test_a_project_without_rules_says_how_to_add_them(tui_project: Path) -> None:
     app = app_for(tui_project)
     async with app.run_test(size=(100, 24)) as pilot:
-        await wait_loaded(pilot, RunsScreen)
-        await pilot.press("f")
-        await wait_loaded(pilot, FreshnessScreen)
+        await open_from_runs(pilot, "f", FreshnessScreen)
         assert "no source declares freshness: add `freshness:`" in screen_text(app)
-        assert not sources_table(app).display
+        assert not table(app, "sources").display
 
 
 def test_age_now_grows_from_the_newest_row_and_status_now_follows_the_thresholds() -> None:

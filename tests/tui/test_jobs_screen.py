@@ -20,7 +20,6 @@ from eltkit.tui.screens.job_runs import JobRunsScreen
 from eltkit.tui.screens.jobs import JobsScreen
 from eltkit.tui.screens.run import RunScreen
 from eltkit.tui.screens.runs import RunsScreen
-from eltkit.tui.widgets.virtual_table import VirtualTable
 from tests.tui.fixed_jobs import (
     CIRCUIT_BREAKER,
     LANDING_ERROR,
@@ -28,45 +27,30 @@ from tests.tui.fixed_jobs import (
     LANDING_STEP_RUN,
     MARTS_JOB_RUN,
 )
-from tests.tui.helpers import SAMPLE_RUN, app_for, screen_text, wait_for, wait_loaded
+from tests.tui.helpers import (
+    SAMPLE_RUN,
+    app_for,
+    flat,
+    notices,
+    open_from_runs,
+    screen_text,
+    squeezed,
+    table,
+    wait_for,
+    wait_loaded,
+    wait_screen,
+)
 
 pytestmark = pytest.mark.anyio
 
 JOBS = ["daily_marts", "ingest", "landing_files"]
 
 
-def table(app, name: str) -> VirtualTable:  # type: ignore[no-untyped-def]
-    return app.screen.query_one(f"#{name}", VirtualTable)
-
-
-def squeezed(app) -> str:  # type: ignore[no-untyped-def]
-    """The screen with runs of spaces squeezed: rows read the same at any width."""
-    return "\n".join(" ".join(line.split()) for line in screen_text(app).splitlines())
-
-
-def flat(app) -> str:  # type: ignore[no-untyped-def]
-    """The whole screen as one line: text that wraps reads the same at any width."""
-    return " ".join(screen_text(app).split())
-
-
-def notices(app) -> str:  # type: ignore[no-untyped-def]
-    return " | ".join(str(n.message) for n in app._notifications)
-
-
-async def open_jobs(pilot) -> JobsScreen:  # type: ignore[no-untyped-def]
-    await wait_loaded(pilot, RunsScreen)
-    await pilot.press("J")
-    await wait_loaded(pilot, JobsScreen)
-    screen = pilot.app.screen
-    assert isinstance(screen, JobsScreen)
-    return screen
-
-
 async def test_J_lists_every_job_with_triggers_next_fire_pause_and_last_job_run(
         fixed_jobs_sample: Path) -> None:
     app = app_for(fixed_jobs_sample, frozen=True)
     async with app.run_test(size=(160, 30)) as pilot:
-        await open_jobs(pilot)
+        await open_from_runs(pilot, "J", JobsScreen)
         assert table(app, "jobs").keys == JOBS
         text = squeezed(app)
         assert "3 jobs ‖ 1 paused last runs: ✗ 1 failed ✓ 2 success" in text
@@ -93,12 +77,10 @@ async def test_enter_shows_job_runs_and_opens_the_run_of_their_steps(
         fixed_jobs_sample: Path) -> None:
     app = app_for(fixed_jobs_sample, frozen=True)
     async with app.run_test(size=(120, 34)) as pilot:
-        await open_jobs(pilot)
+        await open_from_runs(pilot, "J", JobsScreen)
         table(app, "jobs").move_to("landing_files")
         await pilot.press("enter")
-        await wait_loaded(pilot, JobRunsScreen)
-        screen = app.screen
-        assert isinstance(screen, JobRunsScreen)
+        screen = await wait_screen(pilot, JobRunsScreen)
         await wait_for(pilot, lambda: screen.steps_of == LANDING_JOB_RUNS[0], what="steps")
         assert table(app, "job-runs").keys == LANDING_JOB_RUNS  # newest first
         assert table(app, "job-steps").keys == [LANDING_STEP_RUN]
@@ -126,9 +108,7 @@ async def test_enter_shows_job_runs_and_opens_the_run_of_their_steps(
         # A successful job run: its step is the frozen build; Tab, then Enter opens it.
         table(app, "jobs").move_to("daily_marts")
         await pilot.press("enter")
-        await wait_loaded(pilot, JobRunsScreen)
-        job_runs_screen = app.screen
-        assert isinstance(job_runs_screen, JobRunsScreen)
+        job_runs_screen = await wait_screen(pilot, JobRunsScreen)
         await wait_for(pilot, lambda: job_runs_screen.steps_of == MARTS_JOB_RUN, what="steps")
         assert table(app, "job-steps").keys == [SAMPLE_RUN]
         await pilot.press("tab")
@@ -142,7 +122,7 @@ async def test_t_confirms_then_triggers_the_job_in_its_own_process(built_sample:
     history = history_file(load_project(built_sample, parse=False))
     app = app_for(built_sample)
     async with app.run_test(size=(140, 30)) as pilot:
-        screen = await open_jobs(pilot)
+        screen = await open_from_runs(pilot, "J", JobsScreen)
         assert table(app, "jobs").keys == JOBS
         assert "ingest active never ran" in squeezed(app)
         table(app, "jobs").move_to("ingest")
@@ -171,9 +151,7 @@ async def test_t_confirms_then_triggers_the_job_in_its_own_process(built_sample:
         assert "manual" in squeezed(app)  # recorded with the reason of `eltkit trigger`
         # Its job run, and the run of its one step, recorded as started from the TUI.
         await pilot.press("enter")
-        await wait_loaded(pilot, JobRunsScreen)
-        runs_screen = app.screen
-        assert isinstance(runs_screen, JobRunsScreen)
+        runs_screen = await wait_screen(pilot, JobRunsScreen)
         await wait_for(pilot, lambda: bool(runs_screen.steps), what="its step run")
         await pilot.press("enter")
         await wait_loaded(pilot, RunScreen)
@@ -196,7 +174,7 @@ async def test_p_pauses_then_resumes_the_job_after_asking(built_sample: Path) ->
     history = history_file(load_project(built_sample, parse=False))
     app = app_for(built_sample)
     async with app.run_test(size=(120, 30)) as pilot:
-        screen = await open_jobs(pilot)
+        screen = await open_from_runs(pilot, "J", JobsScreen)
         table(app, "jobs").move_to("daily_marts")
         await pilot.press("p")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
@@ -239,7 +217,7 @@ async def test_a_trigger_that_cannot_run_is_reported_in_one_line(built_sample: P
     app = make_app(project, history_file(project), settings=Settings(poll_seconds=0.2),
                    launch_options=["--target", "nosuch"])
     async with app.run_test(size=(120, 30)) as pilot:
-        screen = await open_jobs(pilot)
+        screen = await open_from_runs(pilot, "J", JobsScreen)
         table(app, "jobs").move_to("ingest")
         await pilot.press("t", "y")
         await wait_for(pilot, lambda: "eltkit trigger failed" in notices(app), 60,
@@ -252,7 +230,7 @@ async def test_a_trigger_that_cannot_run_is_reported_in_one_line(built_sample: P
 async def test_a_project_without_jobs_says_how_to_declare_them(tui_project: Path) -> None:
     app = app_for(tui_project)
     async with app.run_test(size=(100, 24)) as pilot:
-        await open_jobs(pilot)
+        await open_from_runs(pilot, "J", JobsScreen)
         text = squeezed(app)
         assert "no jobs declared: add them under `jobs:` in eltkit.yml" in text
         assert "see docs/jobs.md" in text
@@ -267,7 +245,7 @@ async def test_jobs_before_any_history_list_as_never_ran(jobs_project: Path) -> 
     assert not history.exists()
     app = app_for(jobs_project)
     async with app.run_test(size=(120, 24)) as pilot:
-        await open_jobs(pilot)
+        await open_from_runs(pilot, "J", JobsScreen)
         assert table(app, "jobs").keys == ["daily", "landing", "report"]
         text = squeezed(app)
         assert "daily active never ran" in text
@@ -280,5 +258,5 @@ async def test_without_a_project_the_jobs_screen_says_what_is_needed(
     history = history_file(load_project(fixed_jobs_sample, parse=False))
     app = make_app(None, history, settings=Settings(poll_seconds=0.2))
     async with app.run_test(size=(100, 24)) as pilot:
-        await open_jobs(pilot)
+        await open_from_runs(pilot, "J", JobsScreen)
         assert "no project: jobs are declared in eltkit.yml" in squeezed(app)

@@ -13,32 +13,29 @@ from eltkit.tui.screens.freshness import FreshnessScreen
 from eltkit.tui.screens.lineage import LineageScreen
 from eltkit.tui.screens.node import NodeScreen
 from eltkit.tui.screens.run import RunScreen
-from eltkit.tui.screens.runs import RunsScreen
 from eltkit.tui.widgets.virtual_table import VirtualTable
-from tests.tui.helpers import app_for, screen_text, wait_for, wait_loaded
+from tests.tui.helpers import (
+    app_for,
+    flat,
+    open_from_runs,
+    screen_text,
+    squeezed,
+    table,
+    wait_for,
+    wait_loaded,
+    wait_screen,
+)
 
 pytestmark = pytest.mark.anyio
 
 
-def squeezed(app) -> list[str]:  # type: ignore[no-untyped-def]
-    """The screen's lines with runs of spaces squeezed: rows read the same at any width."""
-    return [" ".join(line.split()) for line in screen_text(app).splitlines()]
-
-
-def lineage_rows(app) -> VirtualTable:  # type: ignore[no-untyped-def]
-    return app.screen.query_one("#lineage-nodes", VirtualTable)
-
-
 async def open_lineage(pilot, unique_id: str) -> LineageScreen:  # type: ignore[no-untyped-def]
     """Runs -> the latest run -> highlight ``unique_id`` -> l."""
-    await wait_loaded(pilot, RunsScreen)
-    await pilot.press("enter")
-    await wait_loaded(pilot, RunScreen)
+    await open_from_runs(pilot, "enter", RunScreen)
     assert pilot.app.screen.query_one("#nodes", VirtualTable).move_to(unique_id)
     await pilot.press("l")
-    await wait_loaded(pilot, LineageScreen)
-    screen = pilot.app.screen
-    assert isinstance(screen, LineageScreen) and screen.unique_id == unique_id
+    screen = await wait_screen(pilot, LineageScreen)
+    assert screen.unique_id == unique_id
     return screen
 
 
@@ -55,14 +52,14 @@ async def test_l_on_a_run_shows_upstream_and_downstream_across_tasks_and_dbt(
     app = app_for(built_sample)
     async with app.run_test(size=(120, 34)) as pilot:
         screen = await open_lineage(pilot, "model.jaffle.fct_orders")
-        table = lineage_rows(app)
+        rows = table(app, "lineage-nodes")
         # Data flows down the list: the farthest upstream first, the node, then downstream.
-        assert table.keys == ["task.extract_orders", "source.jaffle.jaffle.raw_orders",
-                              "model.jaffle.stg_orders", "model.jaffle.fct_orders",
-                              "exposure.jaffle.marketing_dashboard"]
-        assert table.cursor_key == "model.jaffle.fct_orders"
+        assert rows.keys == ["task.extract_orders", "source.jaffle.jaffle.raw_orders",
+                             "model.jaffle.stg_orders", "model.jaffle.fct_orders",
+                             "exposure.jaffle.marketing_dashboard"]
+        assert rows.cursor_key == "model.jaffle.fct_orders"
         assert "lineage of model fct_orders  3 upstream, 1 downstream" in screen_text(app)
-        lines = squeezed(app)
+        lines = squeezed(app).splitlines()
         for line in ("↑3 extract_orders task ✓ success", "↑2 jaffle.raw_orders source",
                      "↑1 stg_orders model ✓ success", "● fct_orders model ✓ success",
                      "↓1 marketing_dashboard exposure"):
@@ -78,7 +75,7 @@ async def test_l_on_a_run_shows_upstream_and_downstream_across_tasks_and_dbt(
         assert len(below) > 5 and "model.jaffle.fct_orders" in below
         assert f"lineage of model stg_orders  2 upstream, {len(below)} downstream" in \
             screen_text(app)
-        assert set(lineage_rows(app).keys) == {"task.extract_orders",
+        assert set(table(app, "lineage-nodes").keys) == {"task.extract_orders",
                                                "source.jaffle.jaffle.raw_orders",
                                                "model.jaffle.stg_orders", *below}
         await pilot.press("escape")
@@ -99,21 +96,18 @@ async def test_l_on_a_node_and_what_has_no_column_lineage(tui_project: Path) -> 
     """The mini project: models read `select *` of sources that declare no columns."""
     app = app_for(tui_project)
     async with app.run_test(size=(110, 30)) as pilot:
-        await wait_loaded(pilot, RunsScreen)
-        await pilot.press("enter")  # the failed run: load_t2 failed, c was skipped
-        await wait_loaded(pilot, RunScreen)
+        # The failed run: load_t2 failed, c was skipped.
+        await open_from_runs(pilot, "enter", RunScreen)
         app.screen.query_one("#nodes", VirtualTable).move_to("model.mini.c")
         await pilot.press("enter")
         await wait_loaded(pilot, NodeScreen)
         await pilot.press("l")
-        await wait_loaded(pilot, LineageScreen)
-        screen = app.screen
-        assert isinstance(screen, LineageScreen)
+        screen = await wait_screen(pilot, LineageScreen)
         distances = {row.unique_id: row.distance for row in screen.data.rows}  # type: ignore
         assert distances == {"task.load_t1": -4, "source.mini.src.t1": -3, "model.mini.a": -2,
                              "task.load_t2": -2, "source.mini.src.t2": -1, "model.mini.b": -1,
                              "model.mini.c": 0, "task.export_c": 1}
-        lines = squeezed(app)
+        lines = squeezed(app).splitlines()
         assert "↑2 load_t2 task ✗ error" in lines
         assert "↑1 src.t2 source" in lines  # a source is not run: no status
         assert "● c model - skipped" in lines
@@ -125,7 +119,7 @@ async def test_l_on_a_node_and_what_has_no_column_lineage(tui_project: Path) -> 
         assert "├── b.*  `*`: sqlglot cannot tell which of its columns" in columns
         assert "└── src.t2.*  ◆ source" in columns
         await pilot.press("1")
-        lineage_rows(app).move_to("task.export_c")
+        table(app, "lineage-nodes").move_to("task.export_c")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, LineageScreen)
                        and app.screen.unique_id == "task.export_c", what="export_c's lineage")
@@ -161,18 +155,14 @@ async def test_statuses_on_the_lineage_screen_are_live(tui_project: Path) -> Non
 async def test_freshness_and_lineage_stay_usable_at_40x12(fixed_sample: Path) -> None:
     app = app_for(fixed_sample, frozen=True)
     async with app.run_test(size=(40, 12)) as pilot:
-        await wait_loaded(pilot, RunsScreen)
-        await pilot.press("f")
-        await wait_loaded(pilot, FreshnessScreen)
+        await open_from_runs(pilot, "f", FreshnessScreen)
         assert "! warn" in screen_text(app)  # the most urgent source stays in view
         await pilot.press("down", "down", "up", "escape", "enter")
         await wait_loaded(pilot, RunScreen)
         app.screen.query_one("#nodes", VirtualTable).move_to("model.jaffle.fct_orders")
         await pilot.press("l")
-        await wait_loaded(pilot, LineageScreen)
-        screen = app.screen
-        assert isinstance(screen, LineageScreen)
-        assert "● fct_orders" in " ".join(screen_text(app).split())
+        screen = await wait_screen(pilot, LineageScreen)
+        assert "● fct_orders" in flat(app)
         text = await columns_of(pilot, screen)
         assert "order_id" in text
         await pilot.press("down", "down", "1", "up", "escape")

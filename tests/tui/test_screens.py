@@ -22,7 +22,14 @@ from eltkit.tui.screens.run import RunScreen
 from eltkit.tui.screens.runs import RunsScreen
 from eltkit.tui.screens.slas import SlaScreen
 from eltkit.tui.widgets.virtual_table import VirtualTable
-from tests.tui.helpers import app_for, screen_text, wait_for, wait_loaded
+from tests.tui.helpers import (
+    app_for,
+    open_from_runs,
+    screen_text,
+    wait_for,
+    wait_loaded,
+    wait_screen,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -33,15 +40,6 @@ def recorded_runs(project: Path) -> list[tuple[str, str]]:
         return [(run.id, run.status) for run in store.runs()]
     finally:
         store.close()
-
-
-async def open_failed_run(pilot) -> RunScreen:  # type: ignore[no-untyped-def]
-    await wait_loaded(pilot, RunsScreen)
-    await pilot.press("enter")
-    await wait_loaded(pilot, RunScreen)
-    screen = pilot.app.screen
-    assert isinstance(screen, RunScreen)
-    return screen
 
 
 async def test_runs_screen_lists_real_runs_latest_first_and_selected(
@@ -64,7 +62,7 @@ async def test_enter_opens_the_run_in_dag_order_with_the_failure_in_view(
         tui_project: Path) -> None:
     app = app_for(tui_project)
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = await open_failed_run(pilot)
+        screen = await open_from_runs(pilot, "enter", RunScreen)
         table = screen.query_one("#nodes", VirtualTable)
         keys = table.keys
         # DAG order: every node after its parents.
@@ -87,7 +85,7 @@ async def test_filter_by_a_dbt_selector_and_clear_it(tui_project: Path) -> None:
     expected = set(load_project(tui_project, parse=False).select(["+c"]).selected)
     app = app_for(tui_project)
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = await open_failed_run(pilot)
+        screen = await open_from_runs(pilot, "enter", RunScreen)
         table = screen.query_one("#nodes", VirtualTable)
         everything = set(table.keys)
         await pilot.press("slash", *"+c", "enter")
@@ -109,7 +107,7 @@ async def test_filter_by_a_dbt_selector_and_clear_it(tui_project: Path) -> None:
 async def test_next_failure_jumps_to_the_failed_node(tui_project: Path) -> None:
     app = app_for(tui_project)
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = await open_failed_run(pilot)
+        screen = await open_from_runs(pilot, "enter", RunScreen)
         table = screen.query_one("#nodes", VirtualTable)
         table.move_cursor(row=len(table.keys) - 1)
         await pilot.pause()
@@ -125,9 +123,7 @@ async def test_open_a_node_shows_sql_compiled_sql_logs_history_and_relatives(
         tui_project: Path) -> None:
     app = app_for(tui_project)
     async with app.run_test(size=(100, 40)) as pilot:
-        await wait_loaded(pilot, RunsScreen)
-        await pilot.press("down", "enter")  # the successful run
-        screen = await wait_run(pilot)
+        screen = await open_from_runs(pilot, ("down", "enter"), RunScreen)  # the successful run
         screen.query_one("#nodes", VirtualTable).move_to("model.mini.c")
         await pilot.press("enter")
         await wait_loaded(pilot, NodeScreen)
@@ -151,9 +147,7 @@ async def test_open_a_node_shows_sql_compiled_sql_logs_history_and_relatives(
 async def test_node_logs_show_what_the_task_logged(tui_project: Path) -> None:
     app = app_for(tui_project)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_loaded(pilot, RunsScreen)
-        await pilot.press("down", "enter")
-        screen = await wait_run(pilot)
+        screen = await open_from_runs(pilot, ("down", "enter"), RunScreen)
         screen.query_one("#nodes", VirtualTable).move_to("task.export_c")
         await pilot.press("enter")
         await wait_loaded(pilot, NodeScreen)
@@ -161,13 +155,6 @@ async def test_node_logs_show_what_the_task_logged(tui_project: Path) -> None:
         assert "exported 3 rows of c" in screen_text(app)
         await pilot.press("2")
         assert "def export_c" in screen_text(app) or "tasks.py" in screen_text(app)
-
-
-async def wait_run(pilot) -> RunScreen:  # type: ignore[no-untyped-def]
-    await wait_loaded(pilot, RunScreen)
-    screen = pilot.app.screen
-    assert isinstance(screen, RunScreen)
-    return screen
 
 
 async def test_help_lists_every_key_of_every_screen(tui_project: Path) -> None:
@@ -211,7 +198,7 @@ async def test_a_change_written_by_another_process_shows_within_a_second(
             assert table.cursor_key == run_id  # the latest stays selected
             assert "schedule:hourly" in screen_text(app)
             await pilot.press("enter")
-            screen = await wait_run(pilot)
+            screen = await wait_screen(pilot, RunScreen)
             writer.node_started(run_id, "model.mini.a", 1)
             took = await wait_for(pilot, lambda: "▶ running" in screen_text(app), 2.0,
                                   "node a running")

@@ -19,35 +19,22 @@ from eltkit.tui.data_slas import read_slas
 from eltkit.tui.format import Clock
 from eltkit.tui.screens.runs import RunsScreen
 from eltkit.tui.screens.slas import SlaScreen
-from eltkit.tui.widgets.virtual_table import VirtualTable
 from tests.conftest import run_cli
 from tests.tui.fixed_jobs import add_slas
-from tests.tui.helpers import FROZEN_NOW, app_for, screen_text, wait_for, wait_loaded
+from tests.tui.helpers import (
+    FROZEN_NOW,
+    app_for,
+    flat,
+    open_from_runs,
+    screen_text,
+    squeezed,
+    table,
+    wait_for,
+)
 
 pytestmark = pytest.mark.anyio
 
 HOUR = 3600.0
-
-
-def slas_table(app) -> VirtualTable:  # type: ignore[no-untyped-def]
-    return app.screen.query_one("#slas", VirtualTable)
-
-
-def squeezed(app) -> str:  # type: ignore[no-untyped-def]
-    return "\n".join(" ".join(line.split()) for line in screen_text(app).splitlines())
-
-
-def flat(app) -> str:  # type: ignore[no-untyped-def]
-    return " ".join(screen_text(app).split())
-
-
-async def open_slas(pilot) -> SlaScreen:  # type: ignore[no-untyped-def]
-    await wait_loaded(pilot, RunsScreen)
-    await pilot.press("S")
-    await wait_loaded(pilot, SlaScreen)
-    screen = pilot.app.screen
-    assert isinstance(screen, SlaScreen)
-    return screen
 
 
 def app_at(project: Path, now: list[float]):  # type: ignore[no-untyped-def]
@@ -67,9 +54,9 @@ async def test_S_shows_each_sla_state_due_finish_reason_and_escalation(
         fixed_jobs_sample: Path) -> None:
     app = app_for(fixed_jobs_sample, frozen=True)
     async with app.run_test(size=(160, 36)) as pilot:
-        screen = await open_slas(pilot)
+        screen = await open_from_runs(pilot, "S", SlaScreen)
         # Most urgent first; each state has its own glyph, so the list reads without colour.
-        assert slas_table(app).keys == ["finance_close", "exec_report", "ops_daily",
+        assert table(app, "slas").keys == ["finance_close", "exec_report", "ops_daily",
                                         "marketing_dashboard"]
         text = squeezed(app)
         assert "4 SLAs ✗ 1 missed ! 1 at risk · 1 pending ✓ 1 met" in text
@@ -85,14 +72,14 @@ async def test_S_shows_each_sla_state_due_finish_reason_and_escalation(
         assert "older than max_staleness 1h00m since 10:00" in whole
         assert "escalation: ✓ 1. at once log fired · 2. after 2h command ./page-oncall.sh " \
                "at 12:00:02 (in 59m32s)" in whole
-        slas_table(app).move_to("exec_report")
+        table(app, "slas").move_to("exec_report")
         await pilot.pause()
         whole = flat(app)
         assert "! exec_report at risk (deadline 30 9,11 * * * UTC); due 2026-11-20 11:30 UTC " \
                "(in 29m30s)" in whole
         assert "10m31s after the deadline 11:30" in whole
         assert "escalation: · 1. after 15m log at 11:15:30 (in 15m)" in whole
-        slas_table(app).move_to("marketing_dashboard")
+        table(app, "slas").move_to("marketing_dashboard")
         await pilot.pause()
         assert "escalation (when it slips): · 1. at once log · 2. after 30m webhook " \
                "$ELTKIT_ALERT_WEBHOOK · 3. after 1h command ./page-oncall.sh" in flat(app)
@@ -118,7 +105,7 @@ async def test_a_deadline_passing_without_any_write_is_seen(
     now = [time.time()]
     app = app_at(built_sample, now)
     async with app.run_test(size=(140, 30)) as pilot:
-        screen = await open_slas(pilot)
+        screen = await open_from_runs(pilot, "S", SlaScreen)
         assert state_of(screen, "orders_fresh") == "met"
         version = app.version
         now[0] += 2 * HOUR  # nothing is written: only the clock moves
@@ -139,7 +126,7 @@ async def test_a_run_written_elsewhere_re_evaluates_at_once(
     now = [time.time() + 2 * HOUR]  # the build is two hours old: stale
     app = app_at(built_sample, now)
     async with app.run_test(size=(140, 30)) as pilot:
-        screen = await open_slas(pilot)
+        screen = await open_from_runs(pilot, "S", SlaScreen)
         assert state_of(screen, "orders_fresh") == "missed"
         # Another process records a fresh build of the SLA's nodes, a minute ago.
         finished = now[0] - 60
@@ -164,11 +151,11 @@ async def test_a_run_written_elsewhere_re_evaluates_at_once(
 async def test_a_project_without_slas_points_at_the_docs(tui_project: Path) -> None:
     app = app_for(tui_project)
     async with app.run_test(size=(100, 24)) as pilot:
-        await open_slas(pilot)
+        await open_from_runs(pilot, "S", SlaScreen)
         text = flat(app)
         assert "no SLAs declared: add `slas:` to eltkit.yml" in text
         assert "see docs/freshness-and-slas.md" in text
-        assert not slas_table(app).display
+        assert not table(app, "slas").display
 
 
 async def test_an_sla_config_error_is_one_line_with_the_last_recorded_states(
@@ -177,14 +164,15 @@ async def test_an_sla_config_error_is_one_line_with_the_last_recorded_states(
     assert recorded.returncode == 0, recorded.stderr
     add_slas(built_sample, '  typo:\n    select: "fct_ordres"\n    deadline: "08:00"\n')
     app = app_for(built_sample)
-    async with app.run_test(size=(160, 30)) as pilot:
-        screen = await open_slas(pilot)
+    # Wide enough for the error line, which names the (long) path of the temporary eltkit.yml.
+    async with app.run_test(size=(260, 30)) as pilot:
+        screen = await open_from_runs(pilot, "S", SlaScreen)
         assert screen.data is not None and screen.data.recorded
         lines = [line for line in squeezed(app).splitlines() if "slas.typo.select" in line]
         assert len(lines) == 1, squeezed(app)
         assert "eltkit.yml:" in lines[0] and "fct_ordres" in lines[0]
         assert "the states above are the last recorded ones, not live" in flat(app)
-        assert slas_table(app).keys == ["marketing_dashboard"]
+        assert table(app, "slas").keys == ["marketing_dashboard"]
         assert "✓ met marketing_dashboard" in squeezed(app)
 
 
@@ -193,7 +181,7 @@ async def test_slas_before_any_history_say_what_to_do(sample_project: Path) -> N
     assert not history.exists()
     app = app_for(sample_project)
     async with app.run_test(size=(120, 24)) as pilot:
-        await open_slas(pilot)
+        await open_from_runs(pilot, "S", SlaScreen)
         assert "no run history yet: SLAs are judged by the runs that built their models" \
             in flat(app)
     assert not history.exists()
@@ -204,7 +192,7 @@ async def test_without_a_project_the_sla_screen_says_what_is_needed(
     history = history_file(load_project(fixed_jobs_sample, parse=False))
     app = make_app(None, history, settings=Settings(poll_seconds=0.2))
     async with app.run_test(size=(100, 24)) as pilot:
-        await open_slas(pilot)
+        await open_from_runs(pilot, "S", SlaScreen)
         assert "no project: SLAs are declared in eltkit.yml" in flat(app)
 
 
@@ -215,7 +203,7 @@ async def test_states_read_without_colour_and_at_40x12(fixed_jobs_sample: Path,
     app = app_for(fixed_jobs_sample, frozen=True)
     assert app.no_color
     async with app.run_test(size=(40, 12)) as pilot:
-        await open_slas(pilot)
+        await open_from_runs(pilot, "S", SlaScreen)
         lines = squeezed(app).splitlines()
         glyphs = {name: next(line[0] for line in lines if f" {name} " in f"{line} ")
                   for name in ("finance_close", "exec_report", "ops_daily",

@@ -26,7 +26,15 @@ from eltkit.tui.screens.run import RunScreen
 from eltkit.tui.screens.runs import RunsScreen
 from eltkit.tui.screens.slas import SlaScreen
 from eltkit.tui.widgets.virtual_table import VirtualTable
-from tests.tui.helpers import FAILED_RUN, RUNNING_RUN, app_for, wait_for, wait_loaded
+from tests.tui.helpers import (
+    FAILED_RUN,
+    RUNNING_RUN,
+    app_for,
+    open_from_runs,
+    wait_for,
+    wait_loaded,
+    wait_screen,
+)
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 SnapCompare = Callable[..., bool]
@@ -129,15 +137,11 @@ def test_run_screen_at_40x12(fixed_project: Path, snap_compare: SnapCompare) -> 
 
 
 async def on_freshness(pilot: Pilot[Any]) -> None:
-    await wait_loaded(pilot, RunsScreen)
-    await pilot.press("f")
-    await wait_loaded(pilot, FreshnessScreen)
+    await open_from_runs(pilot, "f", FreshnessScreen)
 
 
 async def on_lineage_nodes(pilot: Pilot[Any]) -> None:
-    await wait_loaded(pilot, RunsScreen)
-    await pilot.press("enter")
-    await wait_loaded(pilot, RunScreen)
+    await open_from_runs(pilot, "enter", RunScreen)
     pilot.app.screen.query_one("#nodes", VirtualTable).move_to("model.jaffle.int_orders_enriched")
     await pilot.press("l")
     await wait_loaded(pilot, LineageScreen)
@@ -167,9 +171,7 @@ def test_sample_screen(fixed_sample: Path, snap_compare: SnapCompare, size: tupl
 
 
 async def on_jobs(pilot: Pilot[Any]) -> None:
-    await wait_loaded(pilot, RunsScreen)
-    await pilot.press("J")
-    await wait_loaded(pilot, JobsScreen)
+    await open_from_runs(pilot, "J", JobsScreen)
     pilot.app.screen.query_one("#jobs", VirtualTable).move_to("landing_files")
     await pilot.pause()
 
@@ -177,16 +179,12 @@ async def on_jobs(pilot: Pilot[Any]) -> None:
 async def on_job_runs(pilot: Pilot[Any]) -> None:
     await on_jobs(pilot)
     await pilot.press("enter")
-    await wait_loaded(pilot, JobRunsScreen)
-    screen = pilot.app.screen
-    assert isinstance(screen, JobRunsScreen)
+    screen = await wait_screen(pilot, JobRunsScreen)
     await wait_for(pilot, lambda: screen.steps_of is not None, what="the step runs")
 
 
 async def on_slas(pilot: Pilot[Any]) -> None:
-    await wait_loaded(pilot, RunsScreen)
-    await pilot.press("S")
-    await wait_loaded(pilot, SlaScreen)
+    await open_from_runs(pilot, "S", SlaScreen)
 
 
 @pytest.mark.parametrize("size", SIZES)

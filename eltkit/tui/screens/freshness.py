@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
-from textual import on, work
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
-from textual.widgets import Footer, Header, Static
 
-from eltkit.errors import EltkitError
 from eltkit.tui.data_freshness import (
     NEVER_CHECKED,
     STATUS_ORDER,
@@ -19,8 +12,8 @@ from eltkit.tui.data_freshness import (
     SourceFreshness,
     read_freshness,
 )
-from eltkit.tui.screens.base import LiveScreen, Loaded
-from eltkit.tui.widgets.virtual_table import Row, VirtualTable
+from eltkit.tui.screens.base import BACK, CURSOR_KEYS, LaunchEnded, ListScreen
+from eltkit.tui.widgets.virtual_table import Row
 
 COLUMNS = [("status", "status"), ("source", "source"), ("age", "age"), ("warn >", "warn"),
            ("error >", "error"), ("checked", "checked"), ("message", "message")]
@@ -41,76 +34,41 @@ def status_text(status: str) -> Text:
     return Text(f"{glyph} {status}", style=style)
 
 
-class CheckFinished(Message):
-    """The `eltkit freshness` started from this screen ended."""
-
-    def __init__(self, code: int, last_line: str) -> None:
-        super().__init__()
-        self.code = code
-        self.last_line = last_line
-
-
-class FreshnessScreen(LiveScreen):
+class FreshnessScreen(ListScreen[FreshnessData, SourceFreshness]):
     """Sources, most urgent first; live while checks write the history."""
 
+    HEADLINE_ID = "freshness-summary"
+    LIST_ID = "sources"
+    DETAIL_ID = "source-detail"
+    COLUMNS = COLUMNS
+    DETAIL_BEFORE_DATA = True
     BINDINGS = [
         Binding("f", "check", "Check now",
                 tooltip="Check now: run `eltkit freshness` in its own process"),
-        Binding("escape", "back", "Back"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        BACK,
+        *CURSOR_KEYS,
     ]
 
     def __init__(self) -> None:
         super().__init__()
-        self.data: FreshnessData | None = None
         self.checking: int | None = None  # pid of the check started from here
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("loading…", id="freshness-summary")
-        yield VirtualTable(COLUMNS, id="sources")
-        yield Static("", id="source-detail")
-        yield Footer()
+    def read_history(self) -> FreshnessData:
+        return read_freshness(self.eltkit.history.open(), self.eltkit.catalog)
 
-    def on_mount(self) -> None:
-        self.query_one("#sources", VirtualTable).display = False
-        self.set_interval(1.0, self._tick)
-        self.reload()
+    def items(self, data: FreshnessData) -> list[SourceFreshness]:
+        return data.sources
 
-    @work(thread=True, exclusive=True, group="freshness", exit_on_error=False)
-    def load(self, seq: int) -> None:
-        try:
-            data = read_freshness(self.eltkit.history.open(), self.eltkit.catalog)
-        except Exception as exc:  # noqa: BLE001 - shown on screen, the app keeps going
-            message = exc.message if isinstance(exc, EltkitError) else str(exc)
-            self.post_message(Loaded(seq, None, message))
-            return
-        self.post_message(Loaded(seq, data))
+    def key_of(self, item: SourceFreshness) -> str:
+        return item.unique_id
 
-    def show(self, data: Any, error: str | None) -> None:
-        if error is not None:
-            self.query_one("#freshness-summary", Static).update(Text(error, style="red"))
-            return
-        assert isinstance(data, FreshnessData)
-        self.data = data
-        table = self.query_one("#sources", VirtualTable)
-        table.display = bool(data.sources)
-        table.sync([self._row(source) for source in data.sources])
-        if data.sources and self.focused is None:
-            table.focus()
-        self._render_summary()
-        self._render_detail()
-
-    def _tick(self) -> None:
+    def tick(self) -> None:
         """Ages grow and "checked 5s ago" moves on between history changes."""
-        if self.data is not None and self.is_current:
-            self.query_one("#sources", VirtualTable).update_rows(
-                [self._row(source) for source in self.data.sources])
-            self._render_summary()
-            self._render_detail()
+        if self.data is not None:
+            self.cursor_list().update_rows([self.row(source) for source in self.data.sources])
+        super().tick()
 
-    def _row(self, source: SourceFreshness) -> Row:
+    def row(self, source: SourceFreshness) -> Row:
         now = self.eltkit.clock.now()
         age_now = source.age_now(now)
         shown_age = Text(age(age_now))
@@ -126,15 +84,9 @@ class FreshnessScreen(LiveScreen):
                                   threshold(source.warn_after_s), threshold(source.error_after_s),
                                   checked, one_line(message, 100))
 
-    def _render_summary(self) -> None:
-        data = self.data
-        summary = self.query_one("#freshness-summary", Static)
-        if data is None:
-            return
+    def summary_text(self, data: FreshnessData) -> Text:
         if not data.sources:
-            text = Text(data.dag_error or NO_RULES, style="dim")
-            summary.update(text)
-            return
+            return Text(data.dag_error or NO_RULES, style="dim")
         clock = self.eltkit.clock
         count = len(data.sources)
         text = Text(f"{count} source{'s' if count != 1 else ''} with freshness rules  ",
@@ -159,15 +111,10 @@ class FreshnessScreen(LiveScreen):
                         style="bold cyan")
         elif data.dag_error:
             text.append(f"  {data.dag_error}", style="dim")
-        summary.update(text)
+        return text
 
-    def _render_detail(self) -> None:
+    def detail_text(self, source: SourceFreshness) -> Text:
         """The highlighted source in full: newest row, age at the check, thresholds, error."""
-        detail = self.query_one("#source-detail", Static)
-        source = self.highlighted()
-        if source is None:
-            detail.display = False
-            return
         clock = self.eltkit.clock
         glyph, style = STYLES.get(source.status, ("?", ""))
         text = Text(f"{glyph} {source.source}: ", style=style)
@@ -186,18 +133,7 @@ class FreshnessScreen(LiveScreen):
             text.append(f"  loaded_at_field {source.loaded_at_field}", style="dim")
         if source.message:
             text.append(f"\n{source.message.strip()}")
-        detail.update(text)
-        detail.display = True
-
-    def highlighted(self) -> SourceFreshness | None:
-        if self.data is None:
-            return None
-        key = self.query_one("#sources", VirtualTable).cursor_key
-        return next((s for s in self.data.sources if s.unique_id == key), None)
-
-    @on(VirtualTable.RowHighlighted, "#sources")
-    def _highlighted(self) -> None:
-        self._render_detail()
+        return text
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -210,35 +146,18 @@ class FreshnessScreen(LiveScreen):
             self.notify(f"a check is running already (pid {self.checking})",
                         severity="warning")
             return
-        def finished(code: int, last_line: str) -> None:  # in the reaping thread
-            self.post_message(CheckFinished(code, last_line))
+        launched = self.launch("eltkit freshness", launcher.check_freshness, "freshness")
+        if launched is not None:
+            self.checking = launched.pid
+            self.render_summary()
 
-        try:
-            launched = launcher.check_freshness(finished)
-        except OSError as exc:
-            self.notify(f"cannot start eltkit: {exc}", severity="error", timeout=8)
-            return
-        self.checking = launched.pid
-        self._render_summary()
-        self.notify(f"started `eltkit freshness` (pid {launched.pid}); output: "
-                    f"{launched.log}", timeout=6)
-
-    def on_check_finished(self, message: CheckFinished) -> None:
+    def on_launch_ended(self, message: LaunchEnded) -> None:
         message.stop()
         self.checking = None
-        self._render_summary()
+        self.render_summary()
         if message.code not in (0, 1):  # 1: a source is stale, which the list shows
             self.notify(f"eltkit freshness failed: {message.last_line or 'see tui-launch.log'}",
                         severity="error", timeout=10)
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
-
-    def action_cursor_down(self) -> None:
-        self.query_one("#sources", VirtualTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.query_one("#sources", VirtualTable).action_cursor_up()
 
 
 def age(seconds: float | None) -> str:

@@ -11,12 +11,11 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Footer, Header, Static
 
-from eltkit.errors import EltkitError
 from eltkit.state.jobs import JobRun
 from eltkit.state.store import RunRecord
 from eltkit.tui import format as fmt
 from eltkit.tui.data_jobs import JobRunsData, read_job_runs, read_steps, step_to_open
-from eltkit.tui.screens.base import LiveScreen, Loaded
+from eltkit.tui.screens.base import BACK, CURSOR_KEYS, LiveScreen
 from eltkit.tui.screens.jobs import interval_text
 from eltkit.tui.widgets.virtual_table import Row, VirtualTable
 
@@ -40,12 +39,14 @@ class StepsLoaded(Message):
 class JobRunsScreen(LiveScreen):
     """Job runs of one job, newest first; Enter opens the run of a step."""
 
+    HEADLINE_ID = "job-runs-title"
+    LIST_ID = "job-runs"
+
     BINDINGS = [
         Binding("enter", "open", "Open run",
                 tooltip="Open the run of its step (failed, else last)"),
-        Binding("escape", "back", "Back"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        BACK,
+        *CURSOR_KEYS,
     ]
 
     def __init__(self, job: str) -> None:
@@ -68,25 +69,13 @@ class JobRunsScreen(LiveScreen):
         self.set_interval(1.0, self._tick)
         self.reload()
 
-    @work(thread=True, exclusive=True, group="job-runs", exit_on_error=False)
-    def load(self, seq: int) -> None:
-        try:
-            data = read_job_runs(self.eltkit.history.open(), self.eltkit.catalog.project,
-                                 self.job)
-        except Exception as exc:  # noqa: BLE001 - shown on screen
-            message = exc.message if isinstance(exc, EltkitError) else str(exc)
-            self.post_message(Loaded(seq, None, message))
-            return
-        self.post_message(Loaded(seq, data))
+    def read_history(self) -> JobRunsData:
+        return read_job_runs(self.eltkit.history.open(), self.eltkit.catalog.project, self.job)
 
-    def show(self, data: Any, error: str | None) -> None:
-        title = self.query_one("#job-runs-title", Static)
-        if error is not None:
-            title.update(Text(error, style="red"))
-            return
+    def show(self, data: Any) -> None:
         assert isinstance(data, JobRunsData)
         self.data = data
-        title.update(self._title(data))
+        self.query_one("#job-runs-title", Static).update(self._title(data))
         table = self.query_one("#job-runs", VirtualTable)
         table.sync([self._row(job_run) for job_run in data.job_runs])
         if self.focused is None and data.job_runs:
@@ -146,8 +135,7 @@ class JobRunsScreen(LiveScreen):
         try:
             steps = read_steps(self.eltkit.history.open(), job_run_id)
         except Exception as exc:  # noqa: BLE001 - shown on screen
-            message = exc.message if isinstance(exc, EltkitError) else str(exc)
-            self.post_message(StepsLoaded(job_run_id, [], message, False))
+            self.post_message(StepsLoaded(job_run_id, [], self.read_error(exc), False))
             return
         self.post_message(StepsLoaded(job_run_id, steps, None, open_after))
 
@@ -202,27 +190,22 @@ class JobRunsScreen(LiveScreen):
     def highlighted(self) -> JobRun | None:
         if self.data is None:
             return None
-        key = self.query_one("#job-runs", VirtualTable).cursor_key
-        return next((run for run in self.data.job_runs if run.id == key), None)
+        return self.under_cursor(self.data.job_runs, lambda run: run.id)
 
     @on(VirtualTable.RowHighlighted, "#job-runs")
     def _highlighted(self, event: VirtualTable.RowHighlighted) -> None:
         if event.key != self.steps_of:
             self._load_steps(event.key)
 
-    @on(VirtualTable.RowSelected, "#job-runs")
-    def _selected(self) -> None:
-        self.action_open()
-
     @on(VirtualTable.RowSelected, "#job-steps")
     def _step_selected(self, event: VirtualTable.RowSelected) -> None:
         if event.key is not None:
-            self._open_run(event.key)
+            self.open_run(event.key)
 
     def action_open(self) -> None:
         steps_table = self.query_one("#job-steps", VirtualTable)
         if steps_table.has_focus and steps_table.cursor_key is not None:
-            self._open_run(steps_table.cursor_key)
+            self.open_run(steps_table.cursor_key)
             return
         job_run = self.highlighted()
         if job_run is None:
@@ -235,22 +218,9 @@ class JobRunsScreen(LiveScreen):
             self.notify(f"{job_run.id} has no step runs: {self._why_no_steps()}",
                         severity="warning")
             return
-        self._open_run(step.id)
+        self.open_run(step.id)
 
-    def _open_run(self, run_id: str) -> None:
-        from eltkit.tui.screens.run import RunScreen
-
-        self.app.push_screen(RunScreen(run_id))
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
-
-    def action_cursor_down(self) -> None:
-        self._focused_table().action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self._focused_table().action_cursor_up()
-
-    def _focused_table(self) -> VirtualTable:
+    def cursor_list(self) -> VirtualTable:
+        """j and k move in the step runs once Tab moved there."""
         steps = self.query_one("#job-steps", VirtualTable)
         return steps if steps.has_focus else self.query_one("#job-runs", VirtualTable)

@@ -6,17 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
-from textual.widgets import Footer, Header, Static
 
-from eltkit.errors import EltkitError
 from eltkit.tui import format as fmt
 from eltkit.tui.data_jobs import NO_JOBS, JobRow, JobsData, read_jobs
-from eltkit.tui.screens.base import LiveScreen, Loaded
-from eltkit.tui.widgets.virtual_table import Cell, Row, VirtualTable
+from eltkit.tui.screens.base import BACK, CURSOR_KEYS, LaunchEnded, ListScreen
+from eltkit.tui.screens.dialogs import confirm
+from eltkit.tui.widgets.virtual_table import Cell, Row
 
 COLUMNS = [("job", "job"), ("state", "state"), ("last run", "last"), ("at", "at"),
            ("next fire", "next"), ("triggers", "triggers"), ("now", "now"),
@@ -28,20 +24,13 @@ ACTIVE = Text("active", style="green")
 SCHEDULER_STALE_SECONDS = 60.0
 
 
-class ActionFinished(Message):
-    """An `eltkit trigger` or `eltkit jobs pause|resume` started from this screen ended."""
-
-    def __init__(self, job: str, what: str, code: int, last_line: str) -> None:
-        super().__init__()
-        self.job = job
-        self.what = what
-        self.code = code
-        self.last_line = last_line
-
-
-class JobsScreen(LiveScreen):
+class JobsScreen(ListScreen[JobsData, JobRow]):
     """The jobs, live while the scheduler and triggered job runs write the history."""
 
+    HEADLINE_ID = "jobs-summary"
+    LIST_ID = "jobs"
+    DETAIL_ID = "job-detail"
+    COLUMNS = COLUMNS
     BINDINGS = [
         Binding("enter", "open", "Job runs",
                 tooltip="The job's job runs; Enter on one opens its run"),
@@ -49,62 +38,28 @@ class JobsScreen(LiveScreen):
                 tooltip="Run the job now with `eltkit trigger` (asks first)"),
         Binding("p", "pause", "Pause/resume",
                 tooltip="Pause or resume the job (asks first)"),
-        Binding("escape", "back", "Back"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        BACK,
+        *CURSOR_KEYS,
     ]
 
     def __init__(self) -> None:
         super().__init__()
-        self.data: JobsData | None = None
         #: job -> what is running for it from here ("eltkit trigger ingest (pid 12)")
         self.pending: dict[str, str] = {}
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("loading…", id="jobs-summary")
-        yield VirtualTable(COLUMNS, id="jobs")
-        yield Static("", id="job-detail")
-        yield Footer()
+    def read_history(self) -> JobsData:
+        now = datetime.fromtimestamp(self.eltkit.clock.now(), UTC)
+        return read_jobs(self.eltkit.history.open(), self.eltkit.catalog.project, now)
 
-    def on_mount(self) -> None:
-        self.query_one("#jobs", VirtualTable).display = False
-        self.query_one("#job-detail", Static).display = False
-        self.set_interval(1.0, self._tick)
-        self.reload()
+    def items(self, data: JobsData) -> list[JobRow]:
+        return data.jobs
 
-    @work(thread=True, exclusive=True, group="jobs", exit_on_error=False)
-    def load(self, seq: int) -> None:
-        try:
-            now = datetime.fromtimestamp(self.eltkit.clock.now(), UTC)
-            data = read_jobs(self.eltkit.history.open(), self.eltkit.catalog.project, now)
-        except Exception as exc:  # noqa: BLE001 - shown on screen, the app keeps going
-            message = exc.message if isinstance(exc, EltkitError) else str(exc)
-            self.post_message(Loaded(seq, None, message))
-            return
-        self.post_message(Loaded(seq, data))
+    def key_of(self, item: JobRow) -> str:
+        return item.name
 
-    def show(self, data: Any, error: str | None) -> None:
-        if error is not None:
-            self.query_one("#jobs-summary", Static).update(Text(error, style="red"))
-            return
-        assert isinstance(data, JobsData)
-        self.data = data
-        table = self.query_one("#jobs", VirtualTable)
-        table.display = bool(data.jobs)
-        table.sync([self._row(job) for job in data.jobs])
-        if data.jobs and self.focused is None:
-            table.focus()
-        self._render_summary()
-        self._render_detail()
+    # The base tick() re-renders every second: "next fire in 3h" and the heartbeat age move on.
 
-    def _tick(self) -> None:
-        """"Next fire in 3h" and the scheduler's heartbeat age move on between changes."""
-        if self.data is not None and self.is_current:
-            self._render_summary()
-            self._render_detail()
-
-    def _row(self, job: JobRow) -> Row:
+    def row(self, job: JobRow) -> Row:
         clock = self.eltkit.clock
         last = job.last
         now: list[str] = []
@@ -130,17 +85,11 @@ class JobsScreen(LiveScreen):
             return Text(f"{shown} missed", style="yellow")  # behind, or paused
         return shown
 
-    def _render_summary(self) -> None:
-        data = self.data
-        summary = self.query_one("#jobs-summary", Static)
-        if data is None:
-            return
+    def summary_text(self, data: JobsData) -> Text:
         if data.error is not None:
-            summary.update(Text(data.error, style="red"))
-            return
+            return Text(data.error, style="red")
         if not data.jobs:
-            summary.update(Text(NO_JOBS, style="dim"))
-            return
+            return Text(NO_JOBS, style="dim")
         count = len(data.jobs)
         text = Text()
         text.append(f"{count} job{'s' if count != 1 else ''}", style="bold")
@@ -165,7 +114,7 @@ class JobsScreen(LiveScreen):
         text.append_text(self._scheduler_text(data))
         for what in self.pending.values():
             text.append(f"  {what}…", style="bold cyan")
-        summary.update(text)
+        return text
 
     def _scheduler_text(self, data: JobsData) -> Text:
         clock = self.eltkit.clock
@@ -184,13 +133,8 @@ class JobsScreen(LiveScreen):
         return Text(f"scheduler running ({where} since {clock.started(holder['started_at'])})",
                     style="dim")
 
-    def _render_detail(self) -> None:
+    def detail_text(self, job: JobRow) -> Text:
         """The highlighted job in full: triggers, steps, next fire, pause, last job run."""
-        detail = self.query_one("#job-detail", Static)
-        job = self.highlighted()
-        if job is None:
-            detail.display = False
-            return
         clock = self.eltkit.clock
         text = Text()
         text.append(f"{job.name}: ", style="bold")
@@ -224,22 +168,7 @@ class JobsScreen(LiveScreen):
                 text.append(f"  interval {interval}")
             if last.message:
                 text.append(f": {last.message.strip()}")
-        detail.update(text)
-        detail.display = True
-
-    def highlighted(self) -> JobRow | None:
-        if self.data is None:
-            return None
-        key = self.query_one("#jobs", VirtualTable).cursor_key
-        return next((job for job in self.data.jobs if job.name == key), None)
-
-    @on(VirtualTable.RowHighlighted, "#jobs")
-    def _highlighted(self) -> None:
-        self._render_detail()
-
-    @on(VirtualTable.RowSelected, "#jobs")
-    def _selected(self) -> None:
-        self.action_open()
+        return text
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -259,11 +188,7 @@ class JobsScreen(LiveScreen):
         if job.paused:
             question += " It runs although the job is paused."
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._launch(job.name, "trigger")
-
-        self._confirm(question, answered)
+        confirm(self.app, question, lambda: self._launch(job.name, "trigger"))
 
     def action_pause(self) -> None:
         job = self.highlighted()
@@ -276,11 +201,8 @@ class JobsScreen(LiveScreen):
             question = (f"Pause job {job.name}? The scheduler stops starting it (a running "
                         "job run goes on); `eltkit trigger` still runs it.")
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._launch(job.name, "resume" if job.paused else "pause")
-
-        self._confirm(question, answered)
+        what = "resume" if job.paused else "pause"
+        confirm(self.app, question, lambda: self._launch(job.name, what))
 
     def _can_launch(self, job: JobRow) -> bool:
         if self.eltkit.launcher is None:
@@ -291,37 +213,25 @@ class JobsScreen(LiveScreen):
             return False
         return True
 
-    def _confirm(self, question: str, answered: Any) -> None:
-        from eltkit.tui.screens.dialogs import ConfirmScreen
-
-        self.app.push_screen(ConfirmScreen(question), answered)
-
     def _launch(self, job: str, what: str) -> None:
         launcher = self.eltkit.launcher
         assert launcher is not None
+        if what == "trigger":
+            shown = f"eltkit trigger {job}"
+            launched = self.launch(shown, lambda ended: launcher.trigger(job, ended),
+                                   what, job)
+        else:
+            shown = f"eltkit jobs {what} {job}"
+            launched = self.launch(
+                shown, lambda ended: launcher.set_paused(job, what == "pause", ended), what, job)
+        if launched is not None:
+            self.pending[job] = f"{shown} (pid {launched.pid})"
+            self.render_summary()
 
-        def finished(code: int, last_line: str) -> None:  # in the reaping thread
-            self.post_message(ActionFinished(job, what, code, last_line))
-
-        try:
-            if what == "trigger":
-                launched = launcher.trigger(job, finished)
-                shown = f"eltkit trigger {job}"
-            else:
-                launched = launcher.set_paused(job, what == "pause", finished)
-                shown = f"eltkit jobs {what} {job}"
-        except OSError as exc:
-            self.notify(f"cannot start eltkit: {exc}", severity="error", timeout=8)
-            return
-        self.pending[job] = f"{shown} (pid {launched.pid})"
-        self._render_summary()
-        self.notify(f"started `{shown}` (pid {launched.pid}); output: {launched.log}",
-                    timeout=6)
-
-    def on_action_finished(self, message: ActionFinished) -> None:
+    def on_launch_ended(self, message: LaunchEnded) -> None:
         message.stop()
-        self.pending.pop(message.job, None)
-        self._render_summary()
+        self.pending.pop(message.subject, None)
+        self.render_summary()
         line = message.last_line or "see tui-launch.log"
         if message.what == "trigger":
             # `eltkit trigger` ends with "NAME: SUCCESS: ..." or "NAME: FAILED: ...".
@@ -333,15 +243,6 @@ class JobsScreen(LiveScreen):
                         timeout=10)
         else:
             self.notify(line, timeout=4)
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
-
-    def action_cursor_down(self) -> None:
-        self.query_one("#jobs", VirtualTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.query_one("#jobs", VirtualTable).action_cursor_up()
 
 
 def last_moment(job_run: Any) -> float:

@@ -13,7 +13,6 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
-from eltkit.errors import EltkitError
 from eltkit.lineage import ColumnRef, TraceStep
 from eltkit.tui import format as fmt
 from eltkit.tui.data_lineage import (
@@ -23,7 +22,7 @@ from eltkit.tui.data_lineage import (
     read_columns,
     read_node_lineage,
 )
-from eltkit.tui.screens.base import LiveScreen, Loaded
+from eltkit.tui.screens.base import BACK, CURSOR_KEYS, LiveScreen
 from eltkit.tui.widgets.virtual_table import Row, VirtualTable
 
 COLUMNS = [("", "where"), ("node", "node"), ("type", "type"), ("status in run", "status")]
@@ -44,6 +43,9 @@ class ColumnsLoaded(Message):
 class LineageScreen(LiveScreen):
     """Upstream and downstream of a node across tasks and dbt; its columns' lineage."""
 
+    HEADLINE_ID = "lineage-title"
+    LIST_ID = "lineage-nodes"
+
     BINDINGS = [
         Binding("enter", "open", "Lineage of it",
                 tooltip="Show the lineage of the highlighted node instead"),
@@ -51,9 +53,8 @@ class LineageScreen(LiveScreen):
                 tooltip="Nodes: upstream and downstream"),
         Binding("2", "tab('lineage-columns-tab')", "Columns",
                 tooltip="Columns: where each column comes from (sqlglot)"),
-        Binding("escape", "back", "Back"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        BACK,
+        *CURSOR_KEYS,
     ]
 
     def __init__(self, unique_id: str, run_id: str | None = None) -> None:
@@ -81,26 +82,15 @@ class LineageScreen(LiveScreen):
 
     # -- nodes: live (statuses in the run) --------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="lineage", exit_on_error=False)
-    def load(self, seq: int) -> None:
-        try:
-            store = self.eltkit.history.open()
-            data = read_node_lineage(store, self.eltkit.catalog, self.run_id, self.unique_id)
-        except Exception as exc:  # noqa: BLE001 - shown on screen
-            message = exc.message if isinstance(exc, EltkitError) else str(exc)
-            self.post_message(Loaded(seq, None, message))
-            return
-        self.post_message(Loaded(seq, data))
+    def read_history(self) -> NodeLineageData:
+        store = self.eltkit.history.open()
+        return read_node_lineage(store, self.eltkit.catalog, self.run_id, self.unique_id)
 
-    def show(self, data: Any, error: str | None) -> None:
-        title = self.query_one("#lineage-title", Static)
-        if error is not None:
-            title.update(Text(error, style="red"))
-            return
+    def show(self, data: Any) -> None:
         assert isinstance(data, NodeLineageData)
         first = self.data is None
         self.data = data
-        title.update(self._title(data))
+        self.query_one("#lineage-title", Static).update(self._title(data))
         table = self.query_one("#lineage-nodes", VirtualTable)
         table.sync([self._row(row) for row in data.rows])
         if first:
@@ -161,10 +151,6 @@ class LineageScreen(LiveScreen):
 
     # -- keys -------------------------------------------------------------------------------
 
-    @on(VirtualTable.RowSelected, "#lineage-nodes")
-    def _selected(self) -> None:
-        self.action_open()
-
     def action_open(self) -> None:
         key = self.query_one("#lineage-nodes", VirtualTable).cursor_key
         if key is None or key == self.unique_id:
@@ -190,20 +176,17 @@ class LineageScreen(LiveScreen):
         tabs = self.query("#lineage-tabs")
         return bool(tabs) and tabs.first(TabbedContent).active == "lineage-columns-tab"
 
-    def action_back(self) -> None:
-        self.app.pop_screen()
-
     def action_cursor_down(self) -> None:
         if self._on_columns():
             self.query_one("#lineage-columns-scroll", VerticalScroll).scroll_down(animate=False)
         else:
-            self.query_one("#lineage-nodes", VirtualTable).action_cursor_down()
+            super().action_cursor_down()
 
     def action_cursor_up(self) -> None:
         if self._on_columns():
             self.query_one("#lineage-columns-scroll", VerticalScroll).scroll_up(animate=False)
         else:
-            self.query_one("#lineage-nodes", VirtualTable).action_cursor_up()
+            super().action_cursor_up()
 
 
 def columns_view(data: ColumnsData) -> Any:

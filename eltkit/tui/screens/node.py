@@ -6,22 +6,22 @@ from typing import Any
 
 from rich.syntax import Syntax
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, Sparkline, Static, TabbedContent, TabPane
 
-from eltkit.errors import EltkitError
 from eltkit.tui import format as fmt
 from eltkit.tui.data import NodeData, Relative, read_node
-from eltkit.tui.screens.base import LiveScreen, Loaded
+from eltkit.tui.screens.base import BACK, LiveScreen
 
 TABS = ("overview", "sql", "compiled", "logs")
 
 
 class NodeScreen(LiveScreen):
     """What one node did in one run, and what surrounds it in the DAG."""
+
+    HEADLINE_ID = "node-title"
 
     BINDINGS = [
         Binding("1", "tab('overview')", "Overview"),
@@ -30,7 +30,7 @@ class NodeScreen(LiveScreen):
         Binding("4", "tab('logs')", "Logs"),
         Binding("l", "lineage", "Lineage",
                 tooltip="Lineage: upstream, downstream, columns"),
-        Binding("escape", "back", "Back"),
+        BACK,
     ]
 
     def __init__(self, run_id: str, unique_id: str) -> None:
@@ -61,22 +61,12 @@ class NodeScreen(LiveScreen):
     def on_mount(self) -> None:
         self.reload()
 
-    @work(thread=True, exclusive=True, group="node", exit_on_error=False)
-    def load(self, seq: int) -> None:
-        try:
-            store = self.eltkit.history.open()
-            assert store is not None
-            data = read_node(store, self.eltkit.catalog, self.run_id, self.unique_id)
-        except Exception as exc:  # noqa: BLE001 - shown on screen
-            message = exc.message if isinstance(exc, EltkitError) else str(exc)
-            self.post_message(Loaded(seq, None, message))
-            return
-        self.post_message(Loaded(seq, data))
+    def read_history(self) -> NodeData:
+        store = self.eltkit.history.open()
+        assert store is not None
+        return read_node(store, self.eltkit.catalog, self.run_id, self.unique_id)
 
-    def show(self, data: Any, error: str | None) -> None:
-        if error is not None:
-            self.query_one("#node-title", Static).update(Text(error, style="red"))
-            return
+    def show(self, data: Any) -> None:
         self.data = data
         assert isinstance(data, NodeData)
         clock = self.eltkit.clock
@@ -130,9 +120,6 @@ class NodeScreen(LiveScreen):
 
     def action_tab(self, tab: str) -> None:
         self.query_one("#node-tabs", TabbedContent).active = tab
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
 
     def action_lineage(self) -> None:
         from eltkit.tui.screens.lineage import LineageScreen

@@ -15,7 +15,7 @@ from eltkit.errors import EltkitError
 from eltkit.state.store import NodeRecord, RunRecord
 from eltkit.tui import format as fmt
 from eltkit.tui.data import RunData, RunReader
-from eltkit.tui.screens.base import LiveScreen, Loaded
+from eltkit.tui.screens.base import BACK, CURSOR_KEYS, LiveScreen
 from eltkit.tui.widgets.virtual_table import Row, VirtualTable
 
 COLUMNS = [("status", "status"), ("node", "node"), ("type", "type"), ("layer", "layer"),
@@ -35,6 +35,9 @@ class Filtered(Message):
 class RunScreen(LiveScreen):
     """The nodes of one run, live while it goes."""
 
+    HEADLINE_ID = "run-summary"
+    LIST_ID = "nodes"
+
     BINDINGS = [
         Binding("enter", "open", "Open node",
                 tooltip="Open the node: SQL, compiled SQL, logs, history"),
@@ -51,9 +54,8 @@ class RunScreen(LiveScreen):
                 tooltip="Cancel the run: SIGINT to it (asks first)"),
         Binding("s", "start", "Start run",
                 tooltip="Start a run of a selection (in its own process)", show=False),
-        Binding("escape", "back", "Back"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        BACK,
+        *CURSOR_KEYS,
     ]
 
     def __init__(self, run_id: str) -> None:
@@ -82,22 +84,12 @@ class RunScreen(LiveScreen):
         self.set_interval(1.0, self._tick)
         self.reload()
 
-    @work(thread=True, exclusive=True, group="run", exit_on_error=False)
-    def load(self, seq: int) -> None:
-        try:
-            store = self.eltkit.history.open()
-            assert store is not None and self._reader is not None
-            data = self._reader.read(store, self.run_id, self.eltkit.clock.now())
-        except Exception as exc:  # noqa: BLE001 - shown on screen
-            message = exc.message if isinstance(exc, EltkitError) else str(exc)
-            self.post_message(Loaded(seq, None, message))
-            return
-        self.post_message(Loaded(seq, data))
+    def read_history(self) -> RunData:
+        store = self.eltkit.history.open()
+        assert store is not None and self._reader is not None
+        return self._reader.read(store, self.run_id, self.eltkit.clock.now())
 
-    def show(self, data: Any, error: str | None) -> None:
-        if error is not None:
-            self.query_one("#run-summary", Static).update(Text(error, style="red"))
-            return
+    def show(self, data: Any) -> None:
         self.data = data
         self._render_summary()
         self._render_nodes(data.changed)
@@ -194,8 +186,7 @@ class RunScreen(LiveScreen):
     def highlighted_node(self) -> NodeRecord | None:
         if self.data is None:
             return None
-        key = self.query_one("#nodes", VirtualTable).cursor_key
-        return next((node for node in self.data.nodes if node.unique_id == key), None)
+        return self.under_cursor(self.data.nodes, lambda node: node.unique_id)
 
     def selected_run(self) -> RunRecord | None:
         return self.data.run if self.data is not None else None
@@ -211,10 +202,6 @@ class RunScreen(LiveScreen):
     @on(VirtualTable.RowHighlighted, "#nodes")
     def _highlighted(self) -> None:
         self._render_problem()
-
-    @on(VirtualTable.RowSelected, "#nodes")
-    def _selected(self) -> None:
-        self.action_open()
 
     def action_open(self) -> None:
         node = self.highlighted_node()
@@ -232,12 +219,6 @@ class RunScreen(LiveScreen):
             self.clear_filter()
         else:
             self.app.pop_screen()
-
-    def action_cursor_down(self) -> None:
-        self.query_one("#nodes", VirtualTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.query_one("#nodes", VirtualTable).action_cursor_up()
 
     # -- failures -------------------------------------------------------------------------
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Header, Static
@@ -13,7 +12,7 @@ from textual.widgets import Footer, Header, Static
 from eltkit.state.store import RunRecord
 from eltkit.tui import format as fmt
 from eltkit.tui.data import RunsData, read_runs
-from eltkit.tui.screens.base import LiveScreen, Loaded
+from eltkit.tui.screens.base import CURSOR_KEYS, LiveScreen
 from eltkit.tui.widgets.virtual_table import Row, VirtualTable
 
 EMPTY_MESSAGE = "no runs yet: start one with `eltkit run` (or press s here)"
@@ -24,6 +23,9 @@ COLUMNS = [("status", "status"), ("started", "started"), ("took", "took"),
 
 class RunsScreen(LiveScreen):
     """Recent runs, newest first; live while runs write the history."""
+
+    HEADLINE_ID = "runs-empty"
+    LIST_ID = "runs"
 
     BINDINGS = [
         Binding("enter", "open", "Open", tooltip="Open the run: its nodes, live", show=True),
@@ -39,8 +41,7 @@ class RunsScreen(LiveScreen):
                 tooltip="Jobs: next fire, paused or not, last job run"),
         Binding("S", "slas", "SLAs", key_display="S",
                 tooltip="SLAs: state, due, predicted finish, escalation"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        *CURSOR_KEYS,
     ]
 
     def __init__(self) -> None:
@@ -60,22 +61,13 @@ class RunsScreen(LiveScreen):
         if self.eltkit.version >= 0:
             self.reload()
 
-    @work(thread=True, exclusive=True, group="runs", exit_on_error=False)
-    def load(self, seq: int) -> None:
-        try:
-            store = self.eltkit.history.open()
-            data = None if store is None else read_runs(store)
-        except Exception as exc:  # noqa: BLE001 - shown on screen, the app keeps going
-            self.post_message(Loaded(seq, None, str(exc)))
-            return
-        self.post_message(Loaded(seq, data))
+    def read_history(self) -> RunsData | None:
+        store = self.eltkit.history.open()
+        return None if store is None else read_runs(store)
 
-    def show(self, data: Any, error: str | None) -> None:
+    def show(self, data: Any) -> None:
         empty = self.query_one("#runs-empty", Static)
         table = self.query_one("#runs", VirtualTable)
-        if error is not None:
-            empty.update(Text(error, style="red"))
-            return
         self.data = data
         if data is None or not data.runs:
             empty.update(EMPTY_MESSAGE)
@@ -114,23 +106,16 @@ class RunsScreen(LiveScreen):
     def selected_run(self) -> RunRecord | None:
         if self.data is None:
             return None
-        key = self.query_one("#runs", VirtualTable).cursor_key
-        return next((run for run in self.data.runs if run.id == key), None)
+        return self.under_cursor(self.data.runs, lambda run: run.id)
 
     @on(VirtualTable.RowHighlighted, "#runs")
     def _highlighted(self, event: VirtualTable.RowHighlighted) -> None:
         self._followed_latest = event.table.cursor_row == 0
 
-    @on(VirtualTable.RowSelected, "#runs")
-    def _selected(self) -> None:
-        self.action_open()
-
     def action_open(self) -> None:
         run = self.selected_run()
         if run is not None:
-            from eltkit.tui.screens.run import RunScreen
-
-            self.app.push_screen(RunScreen(run.id))
+            self.open_run(run.id)
 
     def action_freshness(self) -> None:
         from eltkit.tui.screens.freshness import FreshnessScreen
@@ -146,9 +131,3 @@ class RunsScreen(LiveScreen):
         from eltkit.tui.screens.slas import SlaScreen
 
         self.app.push_screen(SlaScreen())
-
-    def action_cursor_down(self) -> None:
-        self.query_one("#runs", VirtualTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.query_one("#runs", VirtualTable).action_cursor_up()

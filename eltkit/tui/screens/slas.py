@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from rich.text import Text
-from textual import on, work
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.widgets import Footer, Header, Static
 
 from eltkit.errors import EltkitError
 from eltkit.tui import format as fmt
 from eltkit.tui.data_slas import NO_SLAS, STATE_ORDER, SlaData, SlaRow, read_slas
-from eltkit.tui.screens.base import LiveScreen, Loaded
-from eltkit.tui.widgets.virtual_table import Row, VirtualTable
+from eltkit.tui.screens.base import BACK, CURSOR_KEYS, ListScreen
+from eltkit.tui.widgets.virtual_table import Row
 
 COLUMNS = [("state", "state"), ("SLA", "name"), ("due", "due"), ("finish", "finish"),
            ("escalation", "escalation"), ("reason", "reason")]
@@ -33,34 +28,18 @@ def state_text(state: str) -> Text:
     return Text(f"{glyph} {state}", style=style)
 
 
-class SlaScreen(LiveScreen):
+class SlaScreen(ListScreen[SlaData, SlaRow]):
     """SLAs, most urgent first; evaluated again on every history change and on a timer."""
 
     #: A deadline passes without any write to the history: evaluate at least this often.
     REEVALUATE_SECONDS = 30.0
 
-    BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-    ]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.data: SlaData | None = None
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("evaluating the SLAs…", id="sla-summary")
-        yield VirtualTable(COLUMNS, id="slas")
-        yield Static("", id="sla-detail")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#slas", VirtualTable).display = False
-        self.query_one("#sla-detail", Static).display = False
-        self.set_interval(self.REEVALUATE_SECONDS, self._timed)
-        self.reload()
+    HEADLINE_ID = "sla-summary"
+    LIST_ID = "slas"
+    DETAIL_ID = "sla-detail"
+    COLUMNS = COLUMNS
+    LOADING = "evaluating the SLAs…"
+    BINDINGS = [BACK, *CURSOR_KEYS]
 
     def on_screen_resume(self) -> None:
         data = self.data
@@ -71,37 +50,28 @@ class SlaScreen(LiveScreen):
         else:
             super().on_screen_resume()
 
-    def _timed(self) -> None:
-        if self.is_current:
-            self.reload()
+    def tick_seconds(self) -> float:
+        return self.REEVALUATE_SECONDS
 
-    @work(thread=True, exclusive=True, group="slas", exit_on_error=False)
-    def load(self, seq: int) -> None:
-        try:
-            data = read_slas(self.eltkit.history.open(), self.eltkit.catalog,
-                             self.eltkit.clock.now())
-        except Exception as exc:  # noqa: BLE001 - shown on screen, the app keeps going
-            message = exc.message if isinstance(exc, EltkitError) else \
-                f"cannot evaluate the SLAs: {type(exc).__name__}: {exc}"
-            self.post_message(Loaded(seq, None, message))
-            return
-        self.post_message(Loaded(seq, data))
+    def tick(self) -> None:
+        """A deadline can pass without any write to the history: evaluate again."""
+        self.reload()
 
-    def show(self, data: Any, error: str | None) -> None:
-        if error is not None:
-            self.query_one("#sla-summary", Static).update(Text(error, style="red"))
-            return
-        assert isinstance(data, SlaData)
-        self.data = data
-        table = self.query_one("#slas", VirtualTable)
-        table.display = bool(data.slas)
-        table.sync([self._row(sla) for sla in data.slas])
-        if data.slas and self.focused is None:
-            table.focus()
-        self._render_summary()
-        self._render_detail()
+    def read_history(self) -> SlaData:
+        return read_slas(self.eltkit.history.open(), self.eltkit.catalog,
+                         self.eltkit.clock.now())
 
-    def _row(self, sla: SlaRow) -> Row:
+    def read_error(self, exc: Exception) -> str:
+        return exc.message if isinstance(exc, EltkitError) else \
+            f"cannot evaluate the SLAs: {type(exc).__name__}: {exc}"
+
+    def items(self, data: SlaData) -> list[SlaRow]:
+        return data.slas
+
+    def key_of(self, item: SlaRow) -> str:
+        return item.name
+
+    def row(self, sla: SlaRow) -> Row:
         clock = self.eltkit.clock
         due = clock.started(sla.due_at) if sla.due_at is not None else "-"
         if sla.state == "met" and sla.finished_at is not None:
@@ -120,15 +90,9 @@ class SlaScreen(LiveScreen):
         return sla.name, (state_text(sla.state), Text(sla.name, style="bold"), due, finish,
                           escalation, fmt.one_line(sla.reason, 160))
 
-    def _render_summary(self) -> None:
-        data = self.data
-        summary = self.query_one("#sla-summary", Static)
-        if data is None:
-            return
+    def summary_text(self, data: SlaData) -> Text:
         if not data.slas:
-            summary.update(Text(data.error, style="red") if data.error else
-                           Text(NO_SLAS, style="dim"))
-            return
+            return Text(data.error, style="red") if data.error else Text(NO_SLAS, style="dim")
         clock = self.eltkit.clock
         count = len(data.slas)
         text = Text()
@@ -148,15 +112,10 @@ class SlaScreen(LiveScreen):
                         "only the scheduler notifies", style="dim")
             if data.unrecorded:
                 text.append(" (not recorded: the history is read-only here)", style="dim")
-        summary.update(text)
+        return text
 
-    def _render_detail(self) -> None:
+    def detail_text(self, sla: SlaRow) -> Text:
         """The highlighted SLA in full: due, finish, reason, each step of its ladder."""
-        detail = self.query_one("#sla-detail", Static)
-        sla = self.highlighted()
-        if sla is None:
-            detail.display = False
-            return
         clock = self.eltkit.clock
         now = clock.now()
         glyph, style = STYLES.get(sla.state, ("?", ""))
@@ -172,27 +131,7 @@ class SlaScreen(LiveScreen):
         # The ladder before the reason: on a short screen the reason is in the list too.
         text.append_text(ladder_text(sla, now, clock))
         text.append(f"\n{sla.reason}")
-        detail.update(text)
-        detail.display = True
-
-    def highlighted(self) -> SlaRow | None:
-        if self.data is None:
-            return None
-        key = self.query_one("#slas", VirtualTable).cursor_key
-        return next((sla for sla in self.data.slas if sla.name == key), None)
-
-    @on(VirtualTable.RowHighlighted, "#slas")
-    def _highlighted(self) -> None:
-        self._render_detail()
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
-
-    def action_cursor_down(self) -> None:
-        self.query_one("#slas", VirtualTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.query_one("#slas", VirtualTable).action_cursor_up()
+        return text
 
 
 def ladder_text(sla: SlaRow, now: float, clock: fmt.Clock) -> Text:
