@@ -204,7 +204,7 @@ def trigger_command(project_dir: Path | None, target: str | None, profiles_dir: 
                     vars_json: str | None, name: str, recorded_as: str) -> None:
     """Run job NAME now, in the foreground; a cron job covers its latest complete interval."""
     from eltkit.jobs.execute import check_job_steps, execute_job_run, job_of
-    from eltkit.jobs.intervals import interval_ending
+    from eltkit.jobs.intervals import fire_at_or_before, interval_ending
     from eltkit.run.runner import open_history
     from eltkit.state.jobs import job_run, queue_job_run
 
@@ -214,8 +214,6 @@ def trigger_command(project_dir: Path | None, target: str | None, profiles_dir: 
     now = datetime.now(UTC)
     interval = None
     if job.schedule:
-        from eltkit.jobs.intervals import fire_at_or_before
-
         interval = interval_ending(job.schedule, job.zone,
                                    fire_at_or_before(job.schedule, job.zone, now))
     store = open_history(project)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
@@ -175,5 +175,3 @@ class JobConfig(_Strict):
             found.append(f"files {self.on_file.path}")
         return found or ["manual"]
 
-
-Trigger = Literal["schedule", "after", "on_file", "manual", "backfill", "retry", "resume"]

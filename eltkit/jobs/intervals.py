@@ -106,9 +106,3 @@ def intervals_between(expression: str, zone: ZoneInfo, start: datetime,
         begin = following
     return found
 
-
-def utc(moment: datetime) -> datetime:
-    """Aware UTC; a naive datetime counts as UTC."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
