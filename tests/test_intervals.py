@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from itertools import islice
+from itertools import islice, pairwise
 from zoneinfo import ZoneInfo
 
 from eltkit.jobs.intervals import fire_at_or_before, fires_after, intervals_between
@@ -38,7 +38,7 @@ def test_intervals_tile_a_month_across_the_autumn_change() -> None:
     intervals = intervals_between("0 0 * * *", PARIS, datetime(2026, 10, 1, tzinfo=PARIS),
                                   datetime(2026, 10, 31, tzinfo=PARIS))
     assert len(intervals) == 31
-    assert all(a.end == b.start for a, b in zip(intervals, intervals[1:], strict=False))
+    assert all(a.end == b.start for a, b in pairwise(intervals))
     hours = {(i.end - i.start).total_seconds() / 3600 for i in intervals}
     assert hours == {24.0, 25.0}  # the day the clocks go back is 25 hours long
     assert intervals[-1].vars(PARIS) == {
