@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -354,8 +355,7 @@ class Scheduler:
             due.append(fire)
         if not due:
             return
-        intervals = [Interval(start, end) for start, end in zip([cursor, *due], due,
-                                                                   strict=False)]
+        intervals = [Interval(start, end) for start, end in pairwise([cursor, *due])]
         keep = min(len(intervals), job.max_catchup) if job.catchup else 1
         dropped, kept = intervals[:-keep], intervals[-keep:]
         if dropped:
