@@ -35,7 +35,6 @@ from eltkit.jobs.clock import Clock, SystemClock
 from eltkit.jobs.config import JobConfig, OnFile
 from eltkit.jobs.intervals import Interval, fire_at_or_before, fires_after
 from eltkit.jobs.launcher import LaunchedRun
-from eltkit.jobs.overview import next_fire
 from eltkit.project import Project
 from eltkit.state import jobs as records
 from eltkit.state.store import HistoryStore
@@ -252,8 +251,9 @@ class Scheduler:
         self.close(cancel_running=True)
 
     def _seconds_to_next_event(self, ceiling: float) -> float:
+        """Sleep until the soonest known cron fire (the tick just computed them)."""
         now = self.clock.now()
-        upcoming = [fire for fire in (self.next_fire(name) for name in self.jobs) if fire]
+        upcoming = [fire for _, fire in self._next_fires.values()]
         if not upcoming:
             return ceiling
         return max(0.05, min(ceiling, (min(upcoming) - now).total_seconds()))
@@ -492,9 +492,6 @@ class Scheduler:
     def flush(self, timeout: float | None = None) -> bool:
         """Wait for the notifications and SLA checks handed to the background."""
         return self.background.drain(timeout)
-
-    def next_fire(self, name: str) -> datetime | None:
-        return next_fire(self.jobs[name], records.job_state(self.store, name), self.clock.now())
 
 
 def raise_missing_folder(project: Project, job: str, folder: Path) -> None:
