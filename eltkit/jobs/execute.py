@@ -30,7 +30,7 @@ Reporter = Callable[..., Any]
 @dataclasses.dataclass
 class StepResult:
     step: Step
-    ok: bool
+    status: str  # success | failed | cancelled
     message: str
     run_id: str | None = None
 
@@ -88,8 +88,8 @@ def execute_job_run(project: Project, job_run_id: str, *, trigger: str,
         for index, step in enumerate(job.steps, start=1):
             result = _run_step(scoped, record.job, job, step, job_run_id, interval,
                                trigger=trigger, reporter=reporter, wait=wait, echo=echo)
-            if not result.ok:
-                status = "cancelled" if result.message == "cancelled" else "failed"
+            if result.status != "success":
+                status = result.status
                 message = f"step {index} ({step.describe()}) {result.message}"
                 break
         else:
@@ -132,7 +132,7 @@ def _run_step(project: Project, job_name: str, job: JobConfig, step: Step, job_r
     plan = make_plan(project.graph, command, selected)
     if not plan.nodes:
         log.warning("job %s: step %s selects nothing to run", job_name, step.describe())
-        return StepResult(step, True, "selected nothing")
+        return StepResult(step, "success", "selected nothing")
     options = run_options_for(
         project, job.threads,
         data_interval=None if interval is None else (interval.start, interval.end))
@@ -140,10 +140,10 @@ def _run_step(project: Project, job_name: str, job: JobConfig, step: Step, job_r
         project, plan, selection=_selection_record(step), trigger=trigger, options=options,
         wait=wait, job=job_name, job_run_id=job_run_id, reporter=reporter)
     if outcome.ok:
-        return StepResult(step, True, "succeeded", outcome.run.id)
+        return StepResult(step, "success", "succeeded", outcome.run.id)
     if outcome.run.status == "cancelled":
-        return StepResult(step, False, "cancelled", outcome.run.id)
-    return StepResult(step, False, f"failed: {outcome.run.message} (run {outcome.run.id})",
+        return StepResult(step, "cancelled", "cancelled", outcome.run.id)
+    return StepResult(step, "failed", f"failed: {outcome.run.message} (run {outcome.run.id})",
                       outcome.run.id)
 
 
@@ -173,5 +173,5 @@ def _freshness_step(project: Project, step: Step, job_run_id: str,
         echo(f"  {item.status.upper():<13} {item.rule.label}  age {describe_age(item.age_s)}")
     if failing:
         names = ", ".join(f"{r.rule.label} ({r.status})" for r in failing)
-        return StepResult(step, False, f"failed: stale sources: {names}")
-    return StepResult(step, True, f"{len(results)} sources fresh enough")
+        return StepResult(step, "failed", f"failed: stale sources: {names}")
+    return StepResult(step, "success", f"{len(results)} sources fresh enough")
