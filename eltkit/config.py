@@ -7,17 +7,20 @@ a typo in a setting must never fall back to a default unnoticed.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import TYPE_CHECKING, Any, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from eltkit.errors import ConfigError
-from eltkit.jobs.config import JobConfig
 from eltkit.schedule.gate_config import FreshnessSettings
-from eltkit.sla.config import SlaConfig
-from eltkit.yaml_lines import load_located_yaml
+from eltkit.yaml_lines import LocatedYaml, load_located_yaml
+
+if TYPE_CHECKING:
+    from eltkit.jobs.config import JobConfig
+    from eltkit.sla.config import SlaConfig
 
 CONFIG_FILE_NAME = "eltkit.yml"
 
@@ -60,11 +63,28 @@ class EltkitConfig(_Strict):
     tasks: list[str] = Field(default_factory=list)
     history: Path | None = None
     run: RunSettings = Field(default_factory=RunSettings)
-    # Filled in by the scheduler and SLA features; kept as plain mappings here
-    # so a project can already declare them without failing validation.
-    jobs: dict[str, JobConfig] = Field(default_factory=dict)
-    slas: dict[str, SlaConfig] = Field(default_factory=dict)
     freshness: FreshnessSettings = Field(default_factory=FreshnessSettings)
+    # Jobs and SLAs are validated on their own, and only when the file has them
+    # (see LAZY_SECTIONS): building their models (cron, timezones, notifications)
+    # costs a tenth of a second, which `eltkit ls` and the TUI's start-up would
+    # otherwise pay on every project.
+    if TYPE_CHECKING:
+        jobs: dict[str, JobConfig]
+        slas: dict[str, SlaConfig]
+    else:
+        jobs: dict[str, Any] = Field(default_factory=dict)
+        slas: dict[str, Any] = Field(default_factory=dict)
+
+
+LAZY_SECTIONS = {"jobs": ("eltkit.jobs.config", "JobConfig"),
+                 "slas": ("eltkit.sla.config", "SlaConfig")}
+
+
+def _section_type(key: str) -> Any:
+    """``dict[str, JobConfig]`` for ``jobs``: the type a lazy section is validated as."""
+    module, name = LAZY_SECTIONS[key]
+    model = getattr(importlib.import_module(module), name)
+    return dict[str, model]  # type: ignore[valid-type]
 
 
 def load_config(path: Path) -> EltkitConfig:
@@ -91,17 +111,16 @@ def load_config(path: Path) -> EltkitConfig:
     try:
         config = EltkitConfig.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        location = tuple(first["loc"])
-        line_number = located.line_of(location)
-        key = ".".join(str(part) for part in location) or "(top level)"
-        message = first["msg"]
-        if first["type"] == "extra_forbidden":
-            message = f"unknown key; allowed here: {_allowed_keys(location)}"
-        more = len(exc.errors()) - 1
-        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        where = f"{path}:{line_number}" if line_number else str(path)
-        raise ConfigError(f"{where}: {key}: {message}{suffix}") from exc
+        raise _config_error(exc, path, located) from exc
+    sections = {}
+    for key in LAZY_SECTIONS:
+        if getattr(config, key):
+            adapter: TypeAdapter[Any] = TypeAdapter(_section_type(key))
+            try:
+                sections[key] = adapter.validate_python(getattr(config, key))
+            except ValidationError as exc:
+                raise _config_error(exc, path, located, prefix=(key,)) from exc
+    config = config.model_copy(update=sections)
     problem = _cross_reference_problem(config)
     if problem is not None:
         location, message = problem
@@ -111,8 +130,26 @@ def load_config(path: Path) -> EltkitConfig:
     return config
 
 
+def _config_error(exc: ValidationError, path: Path, located: LocatedYaml,
+                  prefix: tuple[str, ...] = ()) -> ConfigError:
+    """The first problem as ``file:line: key.path: message (and N more problems)``."""
+    first = exc.errors()[0]
+    location = prefix + tuple(first["loc"])
+    line_number = located.line_of(location)
+    key = ".".join(str(part) for part in location) or "(top level)"
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = f"unknown key; allowed here: {_allowed_keys(location)}"
+    more = len(exc.errors()) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    where = f"{path}:{line_number}" if line_number else str(path)
+    return ConfigError(f"{where}: {key}: {message}{suffix}")
+
+
 def _cross_reference_problem(config: EltkitConfig) -> tuple[tuple[Any, ...], str] | None:
     """Checks that span entries (one job naming another), which pydantic validates apart."""
+    if not config.jobs:
+        return None
     from eltkit.jobs.dependencies import job_dependency_problem
 
     return job_dependency_problem(config.jobs)
@@ -123,8 +160,11 @@ def _allowed_keys(location: tuple[Any, ...]) -> str:
     model: type[BaseModel] = EltkitConfig
     parts = list(location[:-1])
     while parts:
-        field = model.model_fields.get(str(parts.pop(0)))
-        annotation = field.annotation if field else None
+        name = str(parts.pop(0))
+        field = model.model_fields.get(name)
+        annotation: Any = field.annotation if field else None
+        if model is EltkitConfig and name in LAZY_SECTIONS:
+            annotation = _section_type(name)
         if get_origin(annotation) is dict:
             # A mapping of named entries (jobs, slas): skip the entry's name.
             annotation = get_args(annotation)[1]

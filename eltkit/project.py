@@ -235,7 +235,7 @@ def load_project(
             )
     else:
         config_path = None
-        config = EltkitConfig()
+        config = EltkitConfig.model_validate({})
         root = found.parent
         dbt_dir = root
     dbt_project = _read_dbt_project(dbt_dir / DBT_PROJECT_FILE)
