@@ -183,8 +183,8 @@ from eltkit.tui.app import make_app
 from eltkit.tui.data import history_file as history_path  # as eltkit/cli_tui.py does
 from eltkit.tui.screens.runs import RunsScreen
 original = RunsScreen.show
-def show(self, data, error):
-    original(self, data, error)
+def show(self, data):
+    original(self, data)
     def ready():
         print("READY", flush=True)
         if IDLE == 0:
