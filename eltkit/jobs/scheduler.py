@@ -19,11 +19,10 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import logging
-import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -38,6 +37,7 @@ from eltkit.jobs.launcher import LaunchedRun
 from eltkit.project import Project
 from eltkit.state import jobs as records
 from eltkit.state.store import HistoryStore
+from eltkit.stop_signals import on_stop_signals
 
 log = logging.getLogger("eltkit.scheduler")
 
@@ -243,7 +243,7 @@ class Scheduler:
 
     def serve(self, interval_s: float = 5.0) -> None:
         """Tick until SIGTERM / SIGINT (or ``stopping`` is set), then close gracefully."""
-        with _stop_on_signals(self.stopping):
+        with on_stop_signals(self.stopping.set):
             while not self.stopping.is_set():
                 self.tick()
                 self.clock.sleep(self._seconds_to_next_event(interval_s), self.stopping)
@@ -499,22 +499,3 @@ def raise_missing_folder(project: Project, job: str, folder: Path) -> None:
 
     raise ConfigError(f"{project.config_path}: jobs.{job}.on_file.path: the folder {folder} "
                       "does not exist; create it or fix the path")
-
-
-@contextlib.contextmanager
-def _stop_on_signals(stopping: threading.Event) -> Iterator[None]:
-    """SIGTERM and SIGINT ask the loop to stop; running job runs are then cancelled."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def request_stop(signum: int, frame: Any) -> None:
-        stopping.set()
-
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from eltkit.run.executor import Executor, NodeState, RunOptions, validate_pools
 from eltkit.run.plan import Plan, make_plan
 from eltkit.schedule.gate_config import gate_level
 from eltkit.state.store import HistoryStore, NodeRecord, RunRecord
+from eltkit.stop_signals import on_stop_signals
 from eltkit.warehouse import TakingTurns, lock_for, open_duckdb, resolve_target
 
 TRIGGERS = ("cli", "schedule", "backfill", "dev", "retry", "tui", "pytest")
@@ -65,28 +65,16 @@ def _in_folder(folder: Path) -> Iterator[None]:
         os.chdir(previous)
 
 
-@contextlib.contextmanager
-def _stop_on_signals(cancel: Callable[[], None]) -> Iterator[None]:
-    """SIGINT and SIGTERM cancel the run.
+def _cancel_then_interrupt(cancel: Callable[[], None]) -> Callable[[], None]:
+    """What SIGINT/SIGTERM do to a run: flag the cancel (so the run stops even if the
+    KeyboardInterrupt lands in code that swallows it), then raise KeyboardInterrupt, the
+    one way to make dbt cancel its in-flight queries."""
 
-    The handler first flags the cancel (so the run stops even if the
-    KeyboardInterrupt lands in code that swallows it), then raises
-    KeyboardInterrupt, the one way to make dbt cancel its in-flight queries.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: Any) -> None:
+    def stop() -> None:
         cancel()
         raise KeyboardInterrupt
 
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    return stop
 
 
 def execute_plan(
@@ -139,7 +127,7 @@ def execute_plan(
                                 warehouse, on_event,
                                 gate.bind(warehouse, store, run_id, options.data_interval_end)
                                 if gate else None)
-            with _stop_on_signals(executor.cancel):
+            with on_stop_signals(_cancel_then_interrupt(executor.cancel)):
                 states = executor.execute()
             if not executor.cancelled.is_set():
                 record_built_columns(plan, states, store, run_id, target, connection)
